@@ -1,0 +1,124 @@
+"""The `restoria` command line (DESIGN.md): thin wrappers that parse, call and report.
+
+Exit codes: 0 success, 2 bad arguments or input (one line per bad file on stderr), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from restoria.io import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Restore damaged photographs: find the damage, inpaint it, colorize.")
+err = Console(stderr=True)
+
+
+@contextmanager
+def progress_bar(total: int, label: str) -> Iterator[callable]:
+    """A rich progress bar on stderr; yields `advance(n)`."""
+    with Progress(
+        TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=err, transient=False, disable=total == 0,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n=1: bar.advance(task, n)
+
+
+def report_errors(errors: list[InputError]) -> None:
+    for e in errors:
+        err.print(f"error: {e.path}: {e.reason}", markup=False, highlight=False, soft_wrap=True)
+
+
+def fail(message: str) -> None:
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def prepare(
+    src: list[Path] = typer.Argument(..., help="colour photos: files or folders"),
+    out: Path = typer.Option(..., "--out", help="dataset folder to write"),
+    size: int = typer.Option(512, help="side of the square crops"),
+    val_fraction: float = typer.Option(0.1, help="fraction of source photos for val"),
+    test_fraction: float = typer.Option(0.1, help="fraction of source photos for test"),
+    crops_per_photo: int = typer.Option(1, help="crops cut from each photo"),
+    seed: int = typer.Option(0, help="makes the splits, crops and damage reproducible"),
+) -> None:
+    """Colour photos -> a dataset in the competition layout (train/val/test, damaged gray, masks)."""
+    from restoria.io import list_images
+    from restoria.prepare import prepare as run
+
+    total = len(list_images(src))
+    try:
+        with progress_bar(total, "prepare") as advance:
+            report = run(src, out, size, val_fraction, test_fraction, crops_per_photo, seed, progress=advance)
+    except ValueError as exc:
+        fail(str(exc))
+    report_errors(report.errors)
+    err.print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in report.counts.items()))
+    if report.errors:
+        raise typer.Exit(2)
+
+
+@app.command()
+def train(
+    data: Path = typer.Option(..., "--data", help="dataset folder (competition layout)"),
+    out: Path = typer.Option(..., "--out", help="run folder: checkpoints, logs, model.safetensors"),
+    config: Optional[Path] = typer.Option(None, "--config", help="YAML config (configs/restore.yaml)"),
+    max_steps: Optional[int] = typer.Option(None, help="stop after this many optimiser steps"),
+    max_epochs: Optional[int] = typer.Option(None, help="stop after this many epochs"),
+    folds: Optional[int] = typer.Option(None, help="K for group K-fold over train+val"),
+    fold: int = typer.Option(0, help="which fold is validation (0..K-1)"),
+    devices: str = typer.Option("auto", help="devices per node (GPUs, or CPU processes)"),
+    num_nodes: int = typer.Option(1, help="machines for DDP"),
+    resume: bool = typer.Option(False, "--resume", help="continue from RUN/checkpoints/last.ckpt"),
+) -> None:
+    """Train the model a config names; a kill loses at most the steps since the last checkpoint."""
+    from restoria.train import train as run
+
+    if not data.is_dir():
+        fail(f"{data}: dataset folder not found")
+    dev: int | str = int(devices) if devices.isdigit() else devices
+    try:
+        metrics = run(config, data, out, max_steps, max_epochs, folds, fold, dev, num_nodes, resume)
+    except (InputError, FileNotFoundError, FileExistsError, ValueError) as exc:
+        fail(str(exc))
+    print(json.dumps({k: round(v, 6) for k, v in metrics.items()}))
+
+
+@app.command()
+def evaluate(
+    data: Path = typer.Option(..., "--data", help="dataset folder with <split>_gt/ and <split>_mask/"),
+    pred: Path = typer.Option(..., "--pred", help="folder of <ID>.png predictions"),
+    split: str = typer.Option("test", help="test or val"),
+) -> None:
+    """Score predictions with the competition metric; prints one JSON object."""
+    from restoria.evaluate import evaluate as run
+
+    try:
+        with progress_bar(0, "evaluate") as _:
+            result, errors = run(data, pred, split)
+    except InputError as exc:
+        fail(f"{exc.path}: {exc.reason}")
+    report_errors(errors)
+    print(json.dumps(result))
+    if errors:
+        raise typer.Exit(2)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        app()
+    except Exception as exc:  # internal error: one line, exit 1
+        err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False)
+        sys.exit(1)

@@ -1,0 +1,56 @@
+"""Training configs: YAML files in configs/, merged over defaults, overridable from the command line."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from restoria.io import InputError
+
+DEFAULTS: dict[str, Any] = {
+    "task": "restore",
+    "seed": 0,
+    "monitor": "val/score",
+    "monitor_mode": "max",
+    "model": {},
+    "loss": {},
+    "optimizer": {},
+    "data": {},
+    "trainer": {
+        "max_steps": 1000,
+        "max_epochs": None,
+        "val_check_interval": 200,
+        "checkpoint_every": 50,
+        "early_stopping_patience": 10,
+        "precision": "auto",
+        "log_every_n_steps": 10,
+        "gradient_clip_val": 1.0,
+    },
+}
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Recursive dict merge: `over` wins, nested dicts are merged key by key."""
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def load_config(path: str | Path | None) -> dict[str, Any]:
+    """Load a YAML config over DEFAULTS; None gives the shipped configs/restore.yaml equivalent."""
+    if path is None:
+        return copy.deepcopy(DEFAULTS)
+    p = Path(path)
+    if not p.exists():
+        raise InputError(p, "config file not found")
+    try:
+        loaded = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(p, f"not valid YAML ({exc})") from None
+    if not isinstance(loaded, dict):
+        raise InputError(p, "config must be a mapping of sections (model, data, trainer, ...)")
+    return merge(DEFAULTS, loaded)

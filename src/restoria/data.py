@@ -1,0 +1,181 @@
+"""Datasets and the LightningDataModule for restoration.
+
+Training reads the colour ground truth and draws NEW damage every time it sees a photo (random crop,
+flip, polygons), so the model never sees the same lost region twice. Validation and prediction read the
+fixed competition layout (`<split>.csv`, `<split>_input/`, `<split>_gt/`, `<split>_mask/`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from restoria.damage import DamageConfig, apply_damage
+from restoria.io import InputError, read_csv, read_image, resolve_inside
+
+
+def to_gray(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 luma, exactly as OpenCV (and the competition) turns colour photos gray."""
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+def to_tensor(img: np.ndarray) -> torch.Tensor:
+    """uint8 (H, W) or (H, W, C) -> float (C, H, W) in [0, 1]."""
+    t = torch.from_numpy(np.ascontiguousarray(img)).float().div_(255.0)
+    return t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1)
+
+
+@dataclass
+class Row:
+    """One row of a layout CSV, with paths resolved inside the dataset folder."""
+
+    id: str
+    input: Path | None
+    gt: Path | None
+    mask: Path | None
+    source: str
+
+
+def layout_rows(data: str | Path, split: str) -> list[Row]:
+    """Rows of DATA/<split>.csv. The mask is DATA/<split>_mask/<ID>.png when that file exists."""
+    root = Path(data)
+    rows = read_csv(root / f"{split}.csv", required=("ID",))
+    out = []
+    for r in rows:
+        rid = r["ID"].strip()
+        inp = resolve_inside(root, r["input_image_path"], "input_image_path") if r.get("input_image_path") else None
+        gt = resolve_inside(root, r["gt_image_path"], "gt_image_path") if r.get("gt_image_path") else None
+        mask = root / f"{split}_mask" / f"{rid}.png"
+        out.append(Row(rid, inp, gt, mask if mask.exists() else None, r.get("source") or rid))
+    return out
+
+
+class FreshDamageDataset(Dataset):
+    """Colour photos -> (damaged gray, mask, gray target, colour target) with new damage each time."""
+
+    def __init__(self, gt_paths: list[Path], crop: int, damage: DamageConfig, flip: bool = True) -> None:
+        self.paths = gt_paths
+        self.crop = crop
+        self.damage = damage
+        self.flip = flip
+        self._cache: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def _image(self, i: int) -> np.ndarray:
+        if i not in self._cache:
+            self._cache[i] = read_image(self.paths[i], "RGB")
+        return self._cache[i]
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
+        rgb = self._image(i)
+        h, w = rgb.shape[:2]
+        c = min(self.crop, h, w)
+        y, x = int(rng.integers(0, h - c + 1)), int(rng.integers(0, w - c + 1))
+        rgb = rgb[y : y + c, x : x + c]
+        if self.flip and rng.random() < 0.5:
+            rgb = rgb[:, ::-1]
+        rgb = np.ascontiguousarray(rgb)
+        gray = to_gray(rgb)
+        damaged, mask = apply_damage(gray, rng, self.damage)
+        return {"input": to_tensor(damaged), "mask": to_tensor(mask), "gray": to_tensor(gray), "rgb": to_tensor(rgb)}
+
+
+class LayoutDataset(Dataset):
+    """The fixed rows of a layout split, for validation and prediction."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> dict[str, object]:
+        row = self.rows[i]
+        if row.input is None:
+            raise InputError(row.id, "row has no input_image_path")
+        item: dict[str, object] = {"id": row.id, "input": to_tensor(read_image(row.input, "L"))}
+        if row.gt is not None:
+            rgb = read_image(row.gt, "RGB")
+            item["rgb"] = to_tensor(rgb)
+            item["gray"] = to_tensor(to_gray(rgb))
+        if row.mask is not None:
+            item["mask"] = to_tensor((read_image(row.mask, "L") > 127).astype(np.uint8) * 255)
+        return item
+
+
+def fold_rows(data: str | Path, folds: int, fold: int) -> tuple[list[Row], list[Row]]:
+    """K-fold over train+val rows, grouped by source photo so no photo is on both sides."""
+    from sklearn.model_selection import GroupKFold
+
+    root = Path(data)
+    rows = layout_rows(root, "train") + (layout_rows(root, "val") if (root / "val.csv").exists() else [])
+    if not 0 <= fold < folds:
+        raise ValueError(f"--fold must be in 0..{folds - 1}, got {fold}")
+    splitter = GroupKFold(n_splits=folds)
+    groups = [r.source for r in rows]
+    train_idx, val_idx = list(splitter.split(rows, groups=groups))[fold]
+    return [rows[i] for i in train_idx], [rows[i] for i in val_idx]
+
+
+class RestoreDataModule(L.LightningDataModule):
+    """Train on fresh damage over DATA's train ground truth; validate on DATA's fixed val split."""
+
+    def __init__(
+        self,
+        data: str,
+        crop: int = 256,
+        batch_size: int = 8,
+        val_batch_size: int = 4,
+        num_workers: int = 0,
+        damage: dict | None = None,
+        folds: int | None = None,
+        fold: int = 0,
+        max_val: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.data = data
+        self.crop = crop
+        self.batch_size = batch_size
+        self.val_batch_size = val_batch_size
+        self.num_workers = num_workers
+        self.damage = DamageConfig.from_dict(damage)
+        self.folds = folds
+        self.fold = fold
+        self.max_val = max_val
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.folds:
+            train, val = fold_rows(self.data, self.folds, self.fold)
+        else:
+            train, val = layout_rows(self.data, "train"), layout_rows(self.data, "val")
+        missing = [r.id for r in train if r.gt is None]
+        if missing:
+            raise InputError(Path(self.data) / "train.csv", f"rows without gt_image_path: {missing[:3]}")
+        self.train_set = FreshDamageDataset([r.gt for r in train], self.crop, self.damage)
+        self.val_set = LayoutDataset(val[: self.max_val] if self.max_val else val)
+
+    def _loader(self, ds: Dataset, batch: int, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            ds,
+            batch_size=batch,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            pin_memory=torch.cuda.is_available(),
+            drop_last=shuffle and len(ds) >= batch,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, self.batch_size, True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, self.val_batch_size, False)

@@ -1,0 +1,66 @@
+"""The competition score, computed exactly as the organisers' code does.
+
+score = 0.2 * SSIM(full RGB) + 0.4 * SSIM(lost-region pixels, as an N x 3 array)
+        + 0.4 * correlation of normalised 180-bin hue histograms (RGB -> HSV, OpenCV).
+
+Images are uint8 RGB (H, W, 3); masks are uint8 with >0 = lost. Channel order matters: the hue of a
+BGR array differs from the hue of the same photo in RGB.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import cv2
+import numpy as np
+from skimage.metrics import structural_similarity
+
+WEIGHTS = {"ssim": 0.2, "masked_ssim": 0.4, "hist": 0.4}
+
+
+def ssim_score(true: np.ndarray, pred: np.ndarray) -> float:
+    """SSIM of the whole RGB image, data range taken from the prediction as in the competition."""
+    return float(structural_similarity(true, pred, channel_axis=-1, data_range=pred.max() - pred.min()))
+
+
+def masked_ssim_score(true: np.ndarray, pred: np.ndarray, mask: np.ndarray) -> float:
+    """SSIM of the lost-region pixels only (N x 3 arrays); NaN when the mask is empty."""
+    t, p = true[mask > 0], pred[mask > 0]
+    if len(t) < 7:
+        return float("nan")
+    return float(structural_similarity(t, p, channel_axis=-1, data_range=p.max() - p.min()))
+
+
+def hist_similarity(true: np.ndarray, pred: np.ndarray, code: int = cv2.COLOR_RGB2HSV) -> float:
+    """Correlation of the normalised hue histograms (180 bins over [0, 180))."""
+    h_true = cv2.calcHist([cv2.cvtColor(true, code)], [0], None, [180], [0, 180])
+    h_pred = cv2.calcHist([cv2.cvtColor(pred, code)], [0], None, [180], [0, 180])
+    h_true = cv2.normalize(h_true, h_true).flatten()
+    h_pred = cv2.normalize(h_pred, h_pred).flatten()
+    return float(cv2.compareHist(h_true, h_pred, cv2.HISTCMP_CORREL))
+
+
+def image_scores(true: np.ndarray, pred: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+    """The three components and the weighted score for one image pair."""
+    if true.shape != pred.shape or true.ndim != 3 or true.shape[2] != 3:
+        raise ValueError(f"need two RGB images of one shape, got {true.shape} and {pred.shape}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a constant prediction gives data_range 0
+        s = {
+            "ssim": ssim_score(true, pred),
+            "masked_ssim": masked_ssim_score(true, pred, mask),
+            "hist": hist_similarity(true, pred),
+        }
+    s["score"] = sum(WEIGHTS[k] * s[k] for k in WEIGHTS)
+    return s
+
+
+def aggregate(per_image: list[dict[str, float]]) -> dict[str, float]:
+    """Mean of each component over images (the competition averages each term over the test set)."""
+    out: dict[str, float] = {}
+    for key in ("ssim", "masked_ssim", "hist"):
+        vals = np.array([r[key] for r in per_image], dtype=float)
+        out[key] = float(np.nanmean(vals)) if len(vals) and not np.isnan(vals).all() else float("nan")
+    out["score"] = sum(WEIGHTS[k] * out[k] for k in WEIGHTS)
+    out["n"] = len(per_image)
+    return out

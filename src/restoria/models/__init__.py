@@ -1,0 +1,16 @@
+"""Model builders. `create_model(name, **kwargs)` builds any of Restoria's networks by name."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from restoria.models.two_stage import TwoStageRestorer
+
+ARCHITECTURES: dict[str, type[nn.Module]] = {"two_stage": TwoStageRestorer}
+
+
+def create_model(name: str, **kwargs: object) -> nn.Module:
+    """Build the architecture `name` with its keyword arguments (from a config's `model:` block)."""
+    if name not in ARCHITECTURES:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(sorted(ARCHITECTURES))}")
+    return ARCHITECTURES[name](**kwargs)

@@ -1,0 +1,88 @@
+"""Two-stage restorer: U-Net #1 inpaints the gray photo, U-Net #2 colours it.
+
+This is the competition's described solution (two segmentation_models_pytorch U-Nets), with the options
+that make it keep what the photo already tells: the first U-Net can also predict where the damage is and
+composite its fill only there, and the second can predict only chroma (YCbCr Cb/Cr) so the restored
+luminance passes through exactly.
+"""
+
+from __future__ import annotations
+
+import torch
+from kornia.color import rgb_to_ycbcr, ycbcr_to_rgb
+from torch import nn
+
+from restoria.models.unet import build_unet
+
+COLOR_SPACES = ("rgb", "ycbcr")
+
+
+class TwoStageRestorer(nn.Module):
+    """damaged gray (B, 1, H, W) in [0, 1] -> dict(mask_logit, gray, rgb)."""
+
+    def __init__(
+        self,
+        encoder: str = "resnet34",
+        encoder_weights: str | None = None,
+        decoder_channels: tuple[int, ...] = (256, 128, 64, 32, 16),
+        colorize_encoder: str | None = None,
+        colorize_decoder_channels: tuple[int, ...] | None = None,
+        color_space: str = "rgb",
+        predict_mask: bool = False,
+        composite: bool = False,
+        chroma_gain: float = 1.0,
+    ) -> None:
+        super().__init__()
+        if color_space not in COLOR_SPACES:
+            raise ValueError(f"color_space must be one of {COLOR_SPACES}, got {color_space!r}")
+        if composite and not predict_mask:
+            raise ValueError("composite needs predict_mask: the fill is pasted where the damage is predicted")
+        self.color_space = color_space
+        self.predict_mask = predict_mask
+        self.composite = composite
+        self.chroma_gain = chroma_gain
+        self.inpainter = build_unet(encoder, encoder_weights, 1, 2 if predict_mask else 1, decoder_channels)
+        self.colorizer = build_unet(
+            colorize_encoder or encoder,
+            encoder_weights,
+            1,
+            2 if color_space == "ycbcr" else 3,
+            colorize_decoder_channels or decoder_channels,
+        )
+
+    @staticmethod
+    def _norm(x: torch.Tensor) -> torch.Tensor:
+        return (x - 0.5) / 0.5
+
+    def inpaint(self, gray: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Stage 1: restored gray, and (optionally) the damage logits."""
+        raw = self.inpainter(self._norm(gray))
+        fill = torch.sigmoid(raw[:, :1])
+        out = {"fill": fill}
+        if self.predict_mask:
+            out["mask_logit"] = raw[:, 1:2]
+        if self.composite:
+            m = torch.sigmoid(out["mask_logit"])
+            out["gray"] = m * fill + (1 - m) * gray
+        else:
+            out["gray"] = fill
+        return out
+
+    def colorize(self, gray: torch.Tensor, chroma_gain: float | None = None) -> torch.Tensor:
+        """Stage 2: RGB in [0, 1] from a restored gray image."""
+        raw = self.colorizer(self._norm(gray))
+        if self.color_space == "rgb":
+            return torch.sigmoid(raw)
+        gain = self.chroma_gain if chroma_gain is None else chroma_gain
+        chroma = 0.5 + gain * 0.5 * torch.tanh(raw)
+        return ycbcr_to_rgb(torch.cat([gray, chroma], dim=1)).clamp(0, 1)
+
+    def forward(self, gray: torch.Tensor, chroma_gain: float | None = None) -> dict[str, torch.Tensor]:
+        out = self.inpaint(gray)
+        out["rgb"] = self.colorize(out["gray"], chroma_gain)
+        return out
+
+
+def luma(rgb: torch.Tensor) -> torch.Tensor:
+    """BT.601 luma (the gray the competition's inputs are made with), (B, 1, H, W)."""
+    return rgb_to_ycbcr(rgb)[:, :1]

@@ -1,0 +1,1 @@
+"""One LightningModule per task; `restoria train` builds the one its config names."""

@@ -1,0 +1,63 @@
+"""Shipped and trained weights: safetensors files that carry the config needed to rebuild the model."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from restoria.io import InputError, atomic_path
+from restoria.models import create_model
+
+DEFAULT_RESTORE = "restore.safetensors"
+
+
+def default_weights(name: str = DEFAULT_RESTORE) -> Path:
+    """Path of a weights file shipped inside the package."""
+    return Path(str(resources.files("restoria") / "weights" / name))
+
+
+def save_weights(model: nn.Module, path: str | Path, model_cfg: dict[str, Any], half: bool = False, **meta: Any) -> None:
+    """Write a model's weights with its config (JSON in the safetensors metadata), atomically.
+
+    `half` stores float tensors as float16 to halve the file; they are loaded back as float32.
+    """
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    metadata = {"model": json.dumps(model_cfg), **{k: json.dumps(v) for k, v in meta.items()}}
+    with atomic_path(path) as tmp:
+        save_file(state, str(tmp), metadata=metadata)
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The JSON metadata of a weights file (model config, training facts)."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            raw = f.metadata() or {}
+    except FileNotFoundError:
+        raise InputError(path, "weights file not found") from None
+    except Exception as exc:
+        raise InputError(path, f"not a safetensors weights file ({exc})") from None
+    return {k: json.loads(v) for k, v in raw.items()}
+
+
+def load_model(path: str | Path | None = None, device: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild a model from a weights file (the shipped default when `path` is None), in eval mode."""
+    path = Path(path) if path else default_weights()
+    meta = read_metadata(path)
+    if "model" not in meta:
+        raise InputError(path, "weights file has no model config in its metadata")
+    cfg = dict(meta["model"])
+    cfg.pop("encoder_weights", None)  # the trained weights replace any pretrained init
+    model = create_model(cfg.pop("name", "two_stage"), **cfg)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+    model.load_state_dict(state)
+    model.meta = meta  # type: ignore[attr-defined]
+    return model.eval().to(device)
