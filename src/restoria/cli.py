@@ -115,6 +115,79 @@ def evaluate(
         raise typer.Exit(2)
 
 
+def _restorer(weights: list[Path] | None, tile: int | None, color_strength: float = 1.0):
+    from restoria.pipeline import Restorer
+
+    try:
+        return Restorer(weights or None, tile=tile, color_strength=color_strength)
+    except InputError as exc:
+        fail(f"{exc.path}: {exc.reason}")
+
+
+@app.command()
+def predict(
+    data: Path = typer.Option(..., "--data", help="dataset folder with test.csv"),
+    out: Path = typer.Option(..., "--out", help="folder for <ID>.png"),
+    weights: Optional[list[Path]] = typer.Option(None, "--weights", help="weights file(s); several = ensemble"),
+    zip_path: Optional[Path] = typer.Option(None, "--zip", help="also write a flat submission ZIP"),
+    backend: str = typer.Option("torch", help="torch (onnx comes with `restoria export`)"),
+    tile: Optional[int] = typer.Option(1024, help="tile side for large inputs"),
+) -> None:
+    """DATA/test.csv -> OUT/<ID>.png (RGB, same size as the input) and optionally the submission ZIP."""
+    from restoria.io import read_csv
+    from restoria.predict import predict as run
+
+    if backend != "torch":
+        fail(f"--backend {backend}: only torch is available in this version")
+    try:
+        total = len(read_csv(data / "test.csv", required=("ID", "input_image_path")))
+    except InputError as exc:
+        fail(f"{exc.path}: {exc.reason}")
+    restorer = _restorer(weights, tile)
+    with progress_bar(total, "predict") as advance:
+        written, errors = run(data, out, restorer, zip_path, progress=advance)
+    report_errors(errors)
+    err.print(f"wrote {len(written)} PNGs to {out}" + (f" and {zip_path}" if zip_path else ""))
+    if errors:
+        raise typer.Exit(2)
+
+
+@app.command()
+def restore(
+    inputs: list[Path] = typer.Argument(..., help="photos: files or folders, any size, gray or colour"),
+    out: Path = typer.Option(..., "--out", help="output folder"),
+    weights: Optional[list[Path]] = typer.Option(None, "--weights", help="weights file(s); several = ensemble"),
+    mask: Optional[Path] = typer.Option(None, "--mask", help="damage mask (white = damaged) instead of detection"),
+    save_stages: bool = typer.Option(False, "--save-stages", help="also write .mask/.inpainted/.colorized PNGs"),
+    tile: Optional[int] = typer.Option(1024, help="tile side: bounds memory on large photos"),
+    color_strength: float = typer.Option(1.0, help="multiplies the predicted colour saturation"),
+) -> None:
+    """Restore any photos: detect the damage, inpaint it, colorize; writes OUT/<name>.png."""
+    from restoria.io import list_images
+    from restoria.restore import restore_files
+
+    files = list_images(inputs)
+    restorer = _restorer(weights, tile, color_strength)
+    with progress_bar(len(files), "restore") as advance:
+        written, errors, notes = restore_files(files, out, restorer, mask, save_stages, progress=advance)
+    for n in notes:
+        err.print(f"note: {n}", markup=False, highlight=False, soft_wrap=True)
+    report_errors(errors)
+    err.print(f"wrote {len(written)} photos to {out}")
+    if errors:
+        raise typer.Exit(2)
+
+
+@app.command()
+def examples(out: Path = typer.Option(..., "--out", help="folder for the example photos")) -> None:
+    """Write damaged gray copies of the real photos bundled with scikit-image, scikit-learn and
+    matplotlib (kept out of training), to try `restoria restore` on."""
+    from restoria.examples import write_examples
+
+    written = write_examples(out)
+    err.print(f"wrote {len(written)} damaged example photos to {out}")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     try:

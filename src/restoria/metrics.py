@@ -5,6 +5,10 @@ score = 0.2 * SSIM(full RGB) + 0.4 * SSIM(lost-region pixels, as an N x 3 array)
 
 Images are uint8 RGB (H, W, 3); masks are uint8 with >0 = lost. Channel order matters: the hue of a
 BGR array differs from the hue of the same photo in RGB.
+
+Where the formula is undefined (NaN: a prediction constant over the lost region, where SSIM divides
+0 by 0, or a lost region of fewer than 7 pixels), that term counts 0, so one such image cannot turn a
+whole test set's score into NaN.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ def image_scores(true: np.ndarray, pred: np.ndarray, mask: np.ndarray) -> dict[s
             "masked_ssim": masked_ssim_score(true, pred, mask),
             "hist": hist_similarity(true, pred),
         }
+    s = {k: 0.0 if np.isnan(v) else v for k, v in s.items()}
     s["score"] = sum(WEIGHTS[k] * s[k] for k in WEIGHTS)
     return s
 
@@ -59,8 +64,7 @@ def aggregate(per_image: list[dict[str, float]]) -> dict[str, float]:
     """Mean of each component over images (the competition averages each term over the test set)."""
     out: dict[str, float] = {}
     for key in ("ssim", "masked_ssim", "hist"):
-        vals = np.array([r[key] for r in per_image], dtype=float)
-        out[key] = float(np.nanmean(vals)) if len(vals) and not np.isnan(vals).all() else float("nan")
+        out[key] = float(np.mean([r[key] for r in per_image])) if per_image else float("nan")
     out["score"] = sum(WEIGHTS[k] * out[k] for k in WEIGHTS)
     out["n"] = len(per_image)
     return out

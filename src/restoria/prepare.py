@@ -33,8 +33,8 @@ def split_sources(n: int, val_fraction: float, test_fraction: float, rng: np.ran
         return 0 if f <= 0 else max(1 if n >= 3 else 0, int(round(n * f)))
 
     n_val, n_test = count(val_fraction), count(test_fraction)
-    if n_val + n_test >= n:
-        raise ValueError(f"{n} photos cannot give {n_val} val and {n_test} test photos and keep some for training")
+    if n_val + n_test > n:
+        raise ValueError(f"{n} photos cannot give {n_val} val and {n_test} test photos")
     order = rng.permutation(n)
     split = np.array(["train"] * n, dtype=object)
     split[order[:n_val]] = "val"

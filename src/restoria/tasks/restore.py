@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import lightning as L
@@ -101,6 +102,15 @@ class RestoreTask(L.LightningModule):
         opt = torch.optim.AdamW(self.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
         if cfg["schedule"] != "cosine":
             return opt
-        total = max(1, int(self.trainer.estimated_stepping_batches))
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg["lr"], total_steps=total, pct_start=0.05)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, self._cosine)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def _cosine(self, step: int) -> float:
+        """Linear warm-up over 5% of the run, then cosine to 1% of the peak. The length is read from
+        the trainer at every step, so a run resumed with a larger --max-steps stretches its schedule."""
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        warm = max(1, total // 20)
+        if step < warm:
+            return (step + 1) / warm
+        progress = min(1.0, (step - warm) / max(1, total - warm))
+        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))

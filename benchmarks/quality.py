@@ -1,0 +1,87 @@
+"""Competition score of Restoria against simple baselines, on photos kept out of training.
+
+Builds (or reuses) a competition-style test set, runs every method into its own prediction folder and
+prints one table: score, SSIM, masked SSIM, hue-histogram similarity.
+
+    python benchmarks/quality.py --out runs/quality                       # bundled photos (other sources)
+    python benchmarks/quality.py --data data/train512 --split val --out runs/quality-val
+    python benchmarks/quality.py --out runs/quality --weights seed=runs/seed/model.safetensors
+
+Methods: the damaged gray input as it is; OpenCV Telea inpainting of the KNOWN mask, left gray; and
+each weights file given (the shipped default when none), through the same code as `restoria predict`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from restoria.data import layout_rows
+from restoria.evaluate import evaluate
+from restoria.examples import bundled_photos
+from restoria.io import read_image, write_png
+from restoria.pipeline import Restorer
+from restoria.prepare import prepare
+from restoria.weights import default_weights
+
+
+def bundled_test_set(out: Path, crops: int, seed: int) -> Path:
+    """A 512x512 test set from the photos bundled with scikit-image / scikit-learn / matplotlib."""
+    if (out / "test.csv").exists():
+        return out
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, rgb in bundled_photos().items():
+            write_png(Path(tmp) / f"{name}.png", rgb)
+        prepare([tmp], out, size=512, val_fraction=0, test_fraction=1.0, crops_per_photo=crops, seed=seed)
+    return out
+
+
+def run_method(name: str, data: Path, split: str, out: Path, restorer: Restorer | None) -> Path:
+    pred = out / name
+    for row in layout_rows(data, split):
+        gray = read_image(row.input, "L")
+        if restorer is not None:
+            rgb = restorer(gray).restored
+        elif name == "telea":
+            mask = read_image(row.mask, "L")
+            rgb = np.repeat(cv2.inpaint(gray, (mask > 0).astype(np.uint8), 3, cv2.INPAINT_TELEA)[..., None], 3, -1)
+        else:
+            rgb = np.repeat(gray[..., None], 3, -1)
+        write_png(pred / f"{row.id}.png", rgb)
+    return pred
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, help="dataset from `restoria prepare` (default: build one from the bundled photos)")
+    ap.add_argument("--split", default="test")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--weights", nargs="*", default=[], help="NAME=PATH entries (default: restoria=<shipped>)")
+    ap.add_argument("--crops", type=int, default=4, help="crops per bundled photo")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+
+    data = args.data or bundled_test_set(args.out / "data", args.crops, args.seed)
+    split = args.split if args.data else "test"
+    weights = dict(w.split("=", 1) for w in args.weights) or {"restoria": str(default_weights())}
+    methods: dict[str, Restorer | None] = {"gray input": None, "telea": None}
+    methods.update({n: Restorer([p]) for n, p in weights.items()})
+    table = Table(title=f"competition score on {data} ({split}, n={len(layout_rows(data, split))})")
+    for col in ("method", "score", "ssim", "masked_ssim", "hist"):
+        table.add_column(col)
+    for name, restorer in methods.items():
+        pred = run_method(name.replace(" ", "_"), data, split, args.out / "pred", restorer)
+        r, errors = evaluate(data, pred, split)
+        assert not errors, errors
+        table.add_row(name, *(f"{r[k]:.4f}" for k in ("score", "ssim", "masked_ssim", "hist")))
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

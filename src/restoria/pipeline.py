@@ -1,0 +1,147 @@
+"""Restore = detect the damage -> inpaint it -> colorize, as plain composition of stages.
+
+Works on any size: the networks run on reflect-padded tiles with overlap, blended with smooth weights,
+so memory stays bounded on large photos. Several weights files make an ensemble (outputs averaged).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from restoria.data import to_tensor
+from restoria.weights import load_model
+
+MULTIPLE = 32  # U-Net encoders downsample 5 times
+
+
+@dataclass
+class Stages:
+    """Every stage's output for one photo (uint8)."""
+
+    mask: np.ndarray  # (H, W), 255 = damaged
+    inpainted: np.ndarray  # (H, W) restored gray
+    colorized: np.ndarray  # (H, W, 3) colour of the restored gray
+    restored: np.ndarray  # (H, W, 3) final result
+
+
+def _pad(x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % MULTIPLE, (-w) % MULTIPLE
+    if ph or pw:
+        mode = "reflect" if ph < h and pw < w else "replicate"
+        x = F.pad(x, (0, pw, 0, ph), mode=mode)
+    return x, (h, w)
+
+
+def _blend_window(h: int, w: int, overlap: int) -> torch.Tensor:
+    """Weights that fall linearly to ~0 over `overlap` pixels at each tile edge."""
+    def ramp(n: int) -> torch.Tensor:
+        r = torch.ones(n)
+        k = min(overlap, n // 2)
+        if k > 0:
+            edge = torch.linspace(1.0 / (k + 1), 1.0, k)
+            r[:k], r[n - k :] = edge, edge.flip(0)
+        return r
+
+    return ramp(h)[:, None] * ramp(w)[None, :]
+
+
+def run_tiled(
+    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, tile: int | None, overlap: int = 64
+) -> torch.Tensor:
+    """Apply a size-preserving network `fn` to (1, C, H, W) `x`, on tiles when the image exceeds `tile`."""
+    h, w = x.shape[-2:]
+    if tile is None or (h <= tile and w <= tile):
+        padded, (h0, w0) = _pad(x)
+        return fn(padded)[..., :h0, :w0]
+    tile = max(tile, 2 * overlap + MULTIPLE)
+    step = tile - overlap
+    ys = list(range(0, max(h - tile, 0) + 1, step)) or [0]
+    xs = list(range(0, max(w - tile, 0) + 1, step)) or [0]
+    if ys[-1] + tile < h:
+        ys.append(h - tile)
+    if xs[-1] + tile < w:
+        xs.append(w - tile)
+    out: torch.Tensor | None = None
+    weight = torch.zeros(1, 1, h, w, device=x.device)
+    for y in ys:
+        for xx in xs:
+            patch = x[..., y : y + tile, xx : xx + tile]
+            padded, (ph, pw) = _pad(patch)
+            res = fn(padded)[..., :ph, :pw]
+            win = _blend_window(ph, pw, overlap).to(x.device)[None, None]
+            if out is None:
+                out = torch.zeros(1, res.shape[1], h, w, device=x.device, dtype=res.dtype)
+            out[..., y : y + ph, xx : xx + pw] += res * win
+            weight[..., y : y + ph, xx : xx + pw] += win
+    assert out is not None
+    return out / weight
+
+
+def _u8(t: torch.Tensor) -> np.ndarray:
+    a = t.detach().float().clamp(0, 1).mul(255).round().byte().cpu().numpy()[0]
+    return a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0)
+
+
+class Restorer:
+    """The restore pipeline over one or more trained two-stage models (an ensemble averages them)."""
+
+    def __init__(
+        self,
+        weights: list[str | Path] | None = None,
+        device: str = "cpu",
+        tile: int | None = 1024,
+        color_strength: float = 1.0,
+    ) -> None:
+        self.models: list[nn.Module] = [load_model(w, device) for w in (weights or [None])]
+        self.device = device
+        self.tile = tile
+        self.color_strength = color_strength
+
+    @torch.inference_mode()
+    def detect_and_inpaint(self, gray: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Stage 1: (damage probability, restored gray). A given mask replaces the detected one."""
+        fills, probs = [], []
+        for m in self.models:
+            def stage1(x: torch.Tensor, m: nn.Module = m) -> torch.Tensor:
+                o = m.inpaint(x)
+                p = torch.sigmoid(o["mask_logit"]) if "mask_logit" in o else torch.ones_like(x)
+                return torch.cat([o["fill"], p], 1)
+
+            out = run_tiled(stage1, gray, self.tile)
+            fills.append(out[:, :1])
+            probs.append(out[:, 1:2])
+        fill = torch.stack(fills).mean(0)
+        prob = mask if mask is not None else torch.stack(probs).mean(0)
+        if mask is None and not all(m.composite for m in self.models):
+            return prob, fill  # models that repaint the whole photo
+        return prob, prob * fill + (1 - prob) * gray
+
+    @torch.inference_mode()
+    def colorize(self, gray: torch.Tensor) -> torch.Tensor:
+        """Stage 2: RGB from restored gray, averaged over the ensemble."""
+        outs = []
+        for m in self.models:
+            gain = getattr(m, "chroma_gain", 1.0) * self.color_strength
+            outs.append(run_tiled(lambda x, m=m, g=gain: m.colorize(x, g), gray, self.tile))
+        return torch.stack(outs).mean(0)
+
+    def __call__(self, gray: np.ndarray, mask: np.ndarray | None = None) -> Stages:
+        """Restore a uint8 gray (H, W) photo; `mask` (H, W, >0 = damaged) overrides detection."""
+        x = to_tensor(gray)[None].to(self.device)
+        given = None if mask is None else torch.from_numpy((mask > 0).astype(np.float32))[None, None].to(self.device)
+        prob, inpainted = self.detect_and_inpaint(x, given)
+        rgb = self.colorize(inpainted)
+        return Stages(
+            mask=((prob[0, 0] > 0.5).byte() * 255).cpu().numpy(),
+            inpainted=_u8(inpainted),
+            colorized=_u8(rgb),
+            restored=_u8(rgb),
+        )

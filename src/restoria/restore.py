@@ -1,0 +1,70 @@
+"""`restoria restore`: photos of any kind on disk -> restored colour photos (and each stage's output)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from restoria.data import to_gray
+from restoria.io import InputError, is_gray, read_image, write_png
+from restoria.pipeline import Restorer
+
+
+def _names(files: list[Path]) -> list[str]:
+    """Output stems, unique within the batch (photo.png, photo_1.png, ...)."""
+    used: dict[str, int] = {}
+    names = []
+    for f in files:
+        n = used.get(f.stem, 0)
+        used[f.stem] = n + 1
+        names.append(f.stem if n == 0 else f"{f.stem}_{n}")
+    return names
+
+
+def load_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
+    """A user's mask (white = damaged), resized to the photo with nearest neighbour if needed."""
+    mask = read_image(path, "L")
+    if mask.shape != shape:
+        mask = cv2.resize(mask, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+    return (mask > 127).astype(np.uint8) * 255
+
+
+def restore_files(
+    files: list[Path],
+    out: Path,
+    restorer: Restorer,
+    mask: Path | None = None,
+    save_stages: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[Path], list[InputError], list[str]]:
+    """Restore each file into OUT; returns (written, errors, notes). Inputs are never overwritten."""
+    inputs = {f.resolve() for f in files}
+    written: list[Path] = []
+    errors: list[InputError] = []
+    notes: list[str] = []
+    for f, name in zip(files, _names(files)):
+        try:
+            rgb = read_image(f, "RGB")
+            if not is_gray(rgb):
+                notes.append(f"{f}: colour photo converted to gray before restoring")
+            gray = to_gray(rgb)
+            targets = {s: out / f"{name}{s}.png" for s in ("", ".mask", ".inpainted", ".colorized")}
+            clash = [t for t in targets.values() if t.resolve() in inputs]
+            if clash:
+                raise InputError(f, f"output {clash[0]} would overwrite an input; choose another --out")
+            user_mask = load_mask(mask, gray.shape) if mask is not None else None
+            stages = restorer(gray, user_mask)
+            if save_stages:
+                write_png(targets[".mask"], stages.mask)
+                write_png(targets[".inpainted"], stages.inpainted)
+                write_png(targets[".colorized"], stages.colorized)
+            write_png(targets[""], stages.restored)
+            written.append(targets[""])
+        except InputError as err:
+            errors.append(err)
+        if progress:
+            progress(1)
+    return written, errors, notes

@@ -1,0 +1,84 @@
+"""Shared fixtures: real photos bundled with scikit-image, scikit-learn and matplotlib (never trained on)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+from typer.testing import CliRunner
+
+from restoria.cli import app
+from restoria.examples import bundled_photos
+
+TINY_MODEL = {
+    "name": "two_stage",
+    "encoder": "mobilenet_v2",
+    "decoder_channels": [32, 16, 16, 8, 8],
+    "color_space": "ycbcr",
+    "predict_mask": True,
+    "composite": True,
+}
+
+
+@pytest.fixture(scope="session")
+def photos() -> dict[str, np.ndarray]:
+    """Real photos bundled with scikit-image, scikit-learn and matplotlib (never trained on)."""
+    found = bundled_photos()
+    assert {"astronaut", "chelsea", "coffee", "rocket"} <= set(found)
+    return found
+
+
+@pytest.fixture(scope="session")
+def photo_dir(tmp_path_factory: pytest.TempPathFactory, photos: dict[str, np.ndarray]) -> Path:
+    """A folder of real colour photos as JPEG and PNG."""
+    d = tmp_path_factory.mktemp("photos")
+    for i, (name, img) in enumerate(sorted(photos.items())):
+        Image.fromarray(img).save(d / f"{name}.{'jpg' if i % 2 else 'png'}", quality=95)
+    return d
+
+
+@pytest.fixture(scope="session")
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def invoke(runner: CliRunner, *args: object):
+    """Run the CLI in-process; returns the click Result (exit_code, stdout, stderr)."""
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory: pytest.TempPathFactory, photo_dir: Path, runner: CliRunner) -> Path:
+    """A small competition-layout dataset made by `restoria prepare` from the real photos."""
+    out = tmp_path_factory.mktemp("data") / "ds"
+    res = invoke(runner, "prepare", photo_dir, "--out", out, "--size", 128, "--val-fraction", 0.2,
+                 "--test-fraction", 0.2, "--crops-per-photo", 2, "--seed", 3)
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cfg = {
+        "model": TINY_MODEL,
+        "optimizer": {"lr": 0.003},
+        "val_chroma_gains": [2.0],
+        "data": {"crop": 64, "batch_size": 2, "val_batch_size": 2, "num_workers": 0,
+                 "damage": {"max_bbox": 100}},
+        "trainer": {"max_steps": 4, "val_check_interval": 2, "checkpoint_every": 1, "log_every_n_steps": 1},
+    }
+    p = tmp_path_factory.mktemp("cfg") / "tiny.yaml"
+    p.write_text(yaml.safe_dump(cfg))
+    return p
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory: pytest.TempPathFactory, dataset: Path, tiny_config: Path, runner: CliRunner) -> Path:
+    """A run folder trained for 4 steps with `restoria train`."""
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    res = invoke(runner, "train", "--config", tiny_config, "--data", dataset, "--out", out)
+    assert res.exit_code == 0, res.output
+    return out

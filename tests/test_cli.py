@@ -1,0 +1,91 @@
+"""The competition workflow end to end through the command line, on real photos."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import invoke
+from test_metrics import direct_score
+
+
+def test_predict_evaluate_zip(tmp_path: Path, dataset: Path, trained_run: Path, runner) -> None:
+    pred, zpath = tmp_path / "pred", tmp_path / "sub.zip"
+    res = invoke(runner, "predict", "--data", dataset, "--out", pred, "--weights", trained_run / "model.safetensors", "--zip", zpath)
+    assert res.exit_code == 0, res.output
+    with open(dataset / "test.csv") as fh:
+        ids = [r["ID"] for r in csv.DictReader(fh)]
+    for rid in ids:
+        out = Image.open(pred / f"{rid}.png")
+        assert out.mode == "RGB" and out.size == Image.open(dataset / "test_input" / f"{rid}.png").size
+    with zipfile.ZipFile(zpath) as zf:
+        assert sorted(zf.namelist()) == sorted(f"{i}.png" for i in ids)
+    res = invoke(runner, "evaluate", "--data", dataset, "--pred", pred)
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.stdout)
+    assert result["n"] == len(ids)
+    # the command agrees with the formula computed directly on the same files
+    direct = []
+    for rid in ids:
+        t = np.asarray(Image.open(dataset / "test_gt" / f"{rid}.png").convert("RGB"))
+        p = np.asarray(Image.open(pred / f"{rid}.png").convert("RGB"))
+        m = np.asarray(Image.open(dataset / "test_mask" / f"{rid}.png"))
+        direct.append(direct_score(t, p, m))
+    assert result["score"] == pytest.approx(float(np.mean(direct)), abs=1e-4)
+
+
+def test_bad_rows_reported_others_written(tmp_path: Path, dataset: Path, trained_run: Path, runner) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(dataset, data)
+    with open(data / "test.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    (data / "test_input" / f"{rows[0]['ID']}.png").write_bytes(b"\x89PNG\r\n\x1a\ncorrupt")
+    rows.append({"ID": "GHOST", "input_image_path": "./test_input/ghost.png", "source": "-"})
+    rows.append({"ID": "ESCAPE", "input_image_path": "../outside.png", "source": "-"})
+    with open(data / "test.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["ID", "input_image_path", "source"])
+        w.writeheader()
+        w.writerows(rows)
+    before = {p: p.read_bytes() for p in (data / "test_input").iterdir()}
+    res = invoke(runner, "predict", "--data", data, "--out", tmp_path / "pred", "--weights", trained_run / "model.safetensors")
+    assert res.exit_code == 2
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 3
+    assert any(f"{rows[0]['ID']}.png" in ln and "not a readable image" in ln for ln in lines)
+    assert any("ghost.png" in ln and "file not found" in ln for ln in lines)
+    assert any("outside.png" in ln and "escapes" in ln for ln in lines)
+    written = sorted(p.name for p in (tmp_path / "pred").iterdir())
+    assert written == sorted(f"{r['ID']}.png" for r in rows[1:-2])
+    assert {p: p.read_bytes() for p in (data / "test_input").iterdir()} == before
+
+
+def test_predict_never_overwrites_inputs(tmp_path: Path, dataset: Path, trained_run: Path, runner) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(dataset, data)
+    # inputs are test_input/<ID>.png: predicting into that folder would write onto them
+    before = {p: p.read_bytes() for p in (data / "test_input").iterdir()}
+    res = invoke(runner, "predict", "--data", data, "--out", data / "test_input", "--weights", trained_run / "model.safetensors")
+    assert res.exit_code == 2 and "would overwrite" in res.stderr
+    assert {p: p.read_bytes() for p in (data / "test_input").iterdir()} == before
+
+
+def test_examples_then_restore(tmp_path: Path, runner) -> None:
+    """The README's main job: write the bundled example photos, restore them with the default weights."""
+    res = invoke(runner, "examples", "--out", tmp_path / "ex")
+    assert res.exit_code == 0
+    names = sorted(p.name for p in (tmp_path / "ex").iterdir())
+    assert "astronaut.png" in names and all(Image.open(tmp_path / "ex" / n).mode == "L" for n in names)
+
+
+def test_missing_dataset_is_a_clear_error(tmp_path: Path, runner) -> None:
+    res = invoke(runner, "predict", "--data", tmp_path / "nope", "--out", tmp_path / "o")
+    assert res.exit_code == 2 and "test.csv" in res.stderr and "file not found" in res.stderr
+    res = invoke(runner, "evaluate", "--data", tmp_path / "nope", "--pred", tmp_path / "o")
+    assert res.exit_code == 2 and "file not found" in res.stderr
