@@ -65,18 +65,21 @@ def main() -> None:
     ap.add_argument("--weights", nargs="*", default=[], help="NAME=PATH entries (default: restoria=<shipped>)")
     ap.add_argument("--crops", type=int, default=4, help="crops per bundled photo")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--detectors", nargs="*", default=["both"], help="damage detection(s) to compare: model, flat, both")
     args = ap.parse_args()
 
     data = args.data or bundled_test_set(args.out / "data", args.crops, args.seed)
     split = args.split if args.data else "test"
     weights = dict(w.split("=", 1) for w in args.weights) or {"restoria": str(default_weights())}
     methods: dict[str, Restorer | None] = {"gray input": None, "telea": None}
-    methods.update({n: Restorer([p]) for n, p in weights.items()})
+    for n, p in weights.items():
+        for d in args.detectors:
+            methods[n if len(args.detectors) == 1 else f"{n} ({d})"] = Restorer([p], detector=d)
     table = Table(title=f"competition score on {data} ({split}, n={len(layout_rows(data, split))})")
     for col in ("method", "score", "ssim", "masked_ssim", "hist"):
         table.add_column(col)
     for name, restorer in methods.items():
-        pred = run_method(name.replace(" ", "_"), data, split, args.out / "pred", restorer)
+        pred = run_method("".join(c if c.isalnum() else "_" for c in name), data, split, args.out / "pred", restorer)
         r, errors = evaluate(data, pred, split)
         assert not errors, errors
         table.add_row(name, *(f"{r[k]:.4f}" for k in ("score", "ssim", "masked_ssim", "hist")))

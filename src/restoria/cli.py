@@ -115,13 +115,18 @@ def evaluate(
         raise typer.Exit(2)
 
 
-def _restorer(weights: list[Path] | None, tile: int | None, color_strength: float = 1.0):
+DETECTOR_HELP = "damage detection: model (the network's own), flat (one-value fills), both (union)"
+
+
+def _restorer(weights: list[Path] | None, tile: int | None, color_strength: float = 1.0, detector: str = "both"):
     from restoria.pipeline import Restorer
 
     try:
-        return Restorer(weights or None, tile=tile, color_strength=color_strength)
+        return Restorer(weights or None, tile=tile, color_strength=color_strength, detector=detector)
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
+    except ValueError as exc:
+        fail(str(exc))
 
 
 @app.command()
@@ -132,6 +137,7 @@ def predict(
     zip_path: Optional[Path] = typer.Option(None, "--zip", help="also write a flat submission ZIP"),
     backend: str = typer.Option("torch", help="torch (onnx comes with `restoria export`)"),
     tile: Optional[int] = typer.Option(1024, help="tile side for large inputs"),
+    detector: str = typer.Option("both", help=DETECTOR_HELP),
 ) -> None:
     """DATA/test.csv -> OUT/<ID>.png (RGB, same size as the input) and optionally the submission ZIP."""
     from restoria.io import read_csv
@@ -143,7 +149,7 @@ def predict(
         total = len(read_csv(data / "test.csv", required=("ID", "input_image_path")))
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
-    restorer = _restorer(weights, tile)
+    restorer = _restorer(weights, tile, detector=detector)
     with progress_bar(total, "predict") as advance:
         written, errors = run(data, out, restorer, zip_path, progress=advance)
     report_errors(errors)
@@ -161,13 +167,14 @@ def restore(
     save_stages: bool = typer.Option(False, "--save-stages", help="also write .mask/.inpainted/.colorized PNGs"),
     tile: Optional[int] = typer.Option(1024, help="tile side: bounds memory on large photos"),
     color_strength: float = typer.Option(1.0, help="multiplies the predicted colour saturation"),
+    detector: str = typer.Option("both", help=DETECTOR_HELP),
 ) -> None:
     """Restore any photos: detect the damage, inpaint it, colorize; writes OUT/<name>.png."""
     from restoria.io import list_images
     from restoria.restore import restore_files
 
     files = list_images(inputs)
-    restorer = _restorer(weights, tile, color_strength)
+    restorer = _restorer(weights, tile, color_strength, detector)
     with progress_bar(len(files), "restore") as advance:
         written, errors, notes = restore_files(files, out, restorer, mask, save_stages, progress=advance)
     for n in notes:

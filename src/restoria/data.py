@@ -43,7 +43,8 @@ class Row:
 
 
 def layout_rows(data: str | Path, split: str) -> list[Row]:
-    """Rows of DATA/<split>.csv. The mask is DATA/<split>_mask/<ID>.png when that file exists."""
+    """Rows of DATA/<split>.csv. Ground truth and mask default to DATA/<split>_gt/<ID>.png and
+    DATA/<split>_mask/<ID>.png when the CSV has no column for them and those files exist."""
     root = Path(data)
     rows = read_csv(root / f"{split}.csv", required=("ID",))
     out = []
@@ -51,7 +52,9 @@ def layout_rows(data: str | Path, split: str) -> list[Row]:
         rid = r["ID"].strip()
         inp = resolve_inside(root, r["input_image_path"], "input_image_path") if r.get("input_image_path") else None
         gt = resolve_inside(root, r["gt_image_path"], "gt_image_path") if r.get("gt_image_path") else None
-        mask = root / f"{split}_mask" / f"{rid}.png"
+        gt_default, mask = root / f"{split}_gt" / f"{rid}.png", root / f"{split}_mask" / f"{rid}.png"
+        if gt is None and gt_default.exists():
+            gt = gt_default
         out.append(Row(rid, inp, gt, mask if mask.exists() else None, r.get("source") or rid))
     return out
 

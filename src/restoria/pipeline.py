@@ -16,7 +16,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from restoria.data import to_tensor
+from restoria.detect import flat_regions
 from restoria.weights import load_model
+
+DETECTORS = ("model", "flat", "both")
 
 MULTIPLE = 32  # U-Net encoders downsample 5 times
 
@@ -99,15 +102,19 @@ class Restorer:
         device: str = "cpu",
         tile: int | None = 1024,
         color_strength: float = 1.0,
+        detector: str = "both",
     ) -> None:
+        if detector not in DETECTORS:
+            raise ValueError(f"detector must be one of {DETECTORS}, got {detector!r}")
         self.models: list[nn.Module] = [load_model(w, device) for w in (weights or [None])]
         self.device = device
         self.tile = tile
         self.color_strength = color_strength
+        self.detector = detector
 
     @torch.inference_mode()
-    def detect_and_inpaint(self, gray: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Stage 1: (damage probability, restored gray). A given mask replaces the detected one."""
+    def inpaint(self, gray: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Network stage 1: (damage probability, fill), averaged over the ensemble."""
         fills, probs = [], []
         for m in self.models:
             def stage1(x: torch.Tensor, m: nn.Module = m) -> torch.Tensor:
@@ -118,11 +125,14 @@ class Restorer:
             out = run_tiled(stage1, gray, self.tile)
             fills.append(out[:, :1])
             probs.append(out[:, 1:2])
-        fill = torch.stack(fills).mean(0)
-        prob = mask if mask is not None else torch.stack(probs).mean(0)
-        if mask is None and not all(m.composite for m in self.models):
-            return prob, fill  # models that repaint the whole photo
-        return prob, prob * fill + (1 - prob) * gray
+        return torch.stack(probs).mean(0), torch.stack(fills).mean(0)
+
+    def detect(self, gray: np.ndarray, model_prob: torch.Tensor) -> torch.Tensor:
+        """Damage probability: the network's, flat-fill detection, or their union."""
+        if self.detector == "model":
+            return model_prob
+        flat = torch.from_numpy(flat_regions(gray) > 0).float()[None, None].to(model_prob.device)
+        return flat if self.detector == "flat" else torch.maximum(flat, model_prob)
 
     @torch.inference_mode()
     def colorize(self, gray: torch.Tensor) -> torch.Tensor:
@@ -136,8 +146,13 @@ class Restorer:
     def __call__(self, gray: np.ndarray, mask: np.ndarray | None = None) -> Stages:
         """Restore a uint8 gray (H, W) photo; `mask` (H, W, >0 = damaged) overrides detection."""
         x = to_tensor(gray)[None].to(self.device)
-        given = None if mask is None else torch.from_numpy((mask > 0).astype(np.float32))[None, None].to(self.device)
-        prob, inpainted = self.detect_and_inpaint(x, given)
+        model_prob, fill = self.inpaint(x)
+        if mask is not None:
+            prob = torch.from_numpy((mask > 0).astype(np.float32))[None, None].to(self.device)
+        else:
+            prob = self.detect(gray, model_prob)
+        # a model without a damage head gives probability 1 everywhere: it repaints the whole photo
+        inpainted = prob * fill + (1 - prob) * x
         rgb = self.colorize(inpainted)
         return Stages(
             mask=((prob[0, 0] > 0.5).byte() * 255).cpu().numpy(),

@@ -31,6 +31,7 @@ class TwoStageRestorer(nn.Module):
         predict_mask: bool = False,
         composite: bool = False,
         chroma_gain: float = 1.0,
+        chroma_bias: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         super().__init__()
         if color_space not in COLOR_SPACES:
@@ -41,6 +42,7 @@ class TwoStageRestorer(nn.Module):
         self.predict_mask = predict_mask
         self.composite = composite
         self.chroma_gain = chroma_gain
+        self.chroma_bias = tuple(chroma_bias)
         self.inpainter = build_unet(encoder, encoder_weights, 1, 2 if predict_mask else 1, decoder_channels)
         self.colorizer = build_unet(
             colorize_encoder or encoder,
@@ -70,11 +72,22 @@ class TwoStageRestorer(nn.Module):
 
     def colorize(self, gray: torch.Tensor, chroma_gain: float | None = None) -> torch.Tensor:
         """Stage 2: RGB in [0, 1] from a restored gray image."""
-        raw = self.colorizer(self._norm(gray))
+        return self.to_rgb(gray, self.colorizer(self._norm(gray)), chroma_gain)
+
+    def to_rgb(
+        self,
+        gray: torch.Tensor,
+        raw: torch.Tensor,
+        chroma_gain: float | None = None,
+        chroma_bias: tuple[float, float] | None = None,
+    ) -> torch.Tensor:
+        """The colorizer's raw output -> RGB. In YCbCr the chroma is scaled by `chroma_gain` and shifted
+        by `chroma_bias` (Cb, Cr), both calibrated on validation photos after training."""
         if self.color_space == "rgb":
             return torch.sigmoid(raw)
         gain = self.chroma_gain if chroma_gain is None else chroma_gain
-        chroma = 0.5 + gain * 0.5 * torch.tanh(raw)
+        bias = torch.tensor(self.chroma_bias if chroma_bias is None else chroma_bias, dtype=raw.dtype, device=raw.device)
+        chroma = 0.5 + bias.view(1, 2, 1, 1) + gain * 0.5 * torch.tanh(raw)
         return ycbcr_to_rgb(torch.cat([gray, chroma], dim=1)).clamp(0, 1)
 
     def forward(self, gray: torch.Tensor, chroma_gain: float | None = None) -> dict[str, torch.Tensor]:

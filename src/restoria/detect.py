@@ -1,0 +1,59 @@
+"""Finding lost regions that were filled with one flat value.
+
+The competition's damage (and much real-world damage: a patch of paint, a blank tear) is a region of ONE
+gray value. Natural photos almost never hold hundreds of connected pixels of exactly one value outside
+clipped highlights and shadows, so flat connected components are a precise, training-free detector. The
+restore pipeline combines it with the network's own damage prediction.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+REFERENCE_SIZE = 512
+MIN_AREA_AT_REFERENCE = 300  # the competition's polygons exceed 625 px; their flat interior is a bit less
+
+
+def flat_regions(
+    gray: np.ndarray,
+    min_area: int | None = None,
+    exclude_clipped: bool = True,
+    min_edge_contrast: int = 4,
+    min_edge_fraction: float = 0.5,
+) -> np.ndarray:
+    """uint8 mask (255 = lost) of connected regions of one exact gray value, at least `min_area` px.
+
+    A pasted region ends in a hard edge, a flat patch of sky fades into its surroundings: a region is
+    kept when at least `min_edge_fraction` of the pixels around it differ from its value by
+    `min_edge_contrast` or more. `exclude_clipped` ignores regions at 0 or 255, which in real photos are
+    clipped shadows and highlights rather than damage.
+    """
+    if gray.ndim != 2 or gray.dtype != np.uint8:
+        raise ValueError("flat_regions expects a uint8 gray image")
+    if min_area is None:
+        scale = min(gray.shape) / REFERENCE_SIZE
+        min_area = max(16, int(MIN_AREA_AT_REFERENCE * scale * scale))
+    kernel = np.ones((3, 3), np.uint8)
+    interior = (cv2.dilate(gray, kernel) == cv2.erode(gray, kernel)).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(interior, connectivity=8)
+    mask = np.zeros(gray.shape, np.uint8)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < min_area:
+            continue
+        x, y, w, h = stats[i, :4]
+        y0, y1, x0, x1 = max(0, y - 3), min(gray.shape[0], y + h + 3), max(0, x - 3), min(gray.shape[1], x + w + 3)
+        comp = (labels[y0:y1, x0:x1] == i).astype(np.uint8)
+        value = gray[y0:y1, x0:x1][comp > 0][0]
+        if exclude_clipped and value in (0, 255):
+            continue
+        # the interior test drops the region's 1-px rim and thin spikes: grow back over equal pixels
+        same = (gray[y0:y1, x0:x1] == value).astype(np.uint8)
+        for _ in range(3):
+            comp = cv2.dilate(comp, kernel) & same
+        ring = (cv2.dilate(comp, kernel) > 0) & (comp == 0)
+        contrast = np.abs(gray[y0:y1, x0:x1][ring].astype(np.int16) - int(value))
+        if ring.any() and (contrast >= min_edge_contrast).mean() < min_edge_fraction:
+            continue
+        mask[y0:y1, x0:x1] |= comp * np.uint8(255)
+    return mask
