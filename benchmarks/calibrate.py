@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from restoria.data import layout_rows, to_tensor
+from restoria.data import layout_rows, to_tensor, to_uint8
 from restoria.io import read_image
 from restoria.metrics import aggregate, image_scores
 from restoria.pipeline import Restorer, run_tiled
@@ -51,8 +51,7 @@ def main() -> None:
         with torch.inference_mode():
             raw = run_tiled(lambda t: model.colorizer(model._norm(t)), x, restorer.tile)
             for g, b in combos:
-                rgb = model.to_rgb(x, raw, g, b)[0]
-                pred = rgb.mul(255).round().byte().permute(1, 2, 0).numpy()
+                pred = to_uint8(model.to_rgb(x, raw, g, b)[0])
                 scores[(g, b)].append(image_scores(true, pred, mask))
     results = {c: aggregate(s) for c, s in scores.items()}
     ranked = sorted(results, key=lambda c: -results[c]["score"])

@@ -10,7 +10,7 @@ import logging
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -18,12 +18,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from restoria.io import InputError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Restore damaged photographs: find the damage, inpaint it, colorize.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Restore damaged photographs: find the damage, inpaint it, colorize.")
 err = Console(stderr=True)
 
 
 @contextmanager
-def progress_bar(total: int, label: str) -> Iterator[callable]:
+def progress_bar(total: int, label: str) -> Iterator[Callable[..., None]]:
     """A rich progress bar on stderr; yields `advance(n)`."""
     with Progress(
         TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
@@ -103,10 +103,12 @@ def evaluate(
 ) -> None:
     """Score predictions with the competition metric; prints one JSON object."""
     from restoria.evaluate import evaluate as run
+    from restoria.io import read_csv
 
     try:
-        with progress_bar(0, "evaluate") as _:
-            result, errors = run(data, pred, split)
+        total = len(read_csv(data / f"{split}.csv", required=("ID",)))
+        with progress_bar(total, "evaluate") as advance:
+            result, errors = run(data, pred, split, progress=advance)
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
     report_errors(errors)

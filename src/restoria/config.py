@@ -41,9 +41,14 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_config(path: str | Path | None) -> dict[str, Any]:
-    """Load a YAML config over DEFAULTS; None gives the shipped configs/restore.yaml equivalent."""
+    """Load a YAML config over DEFAULTS. Without a path, the recipe the shipped default weights were
+    trained with (kept in their metadata), so `restoria train` alone reproduces the default model."""
     if path is None:
-        return copy.deepcopy(DEFAULTS)
+        from restoria.weights import default_weights, read_metadata
+
+        shipped = default_weights()
+        recipe = read_metadata(shipped).get("config", {}) if shipped.exists() else {}
+        return merge(DEFAULTS, recipe)
     p = Path(path)
     if not p.exists():
         raise InputError(p, "config file not found")

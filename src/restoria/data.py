@@ -31,6 +31,12 @@ def to_tensor(img: np.ndarray) -> torch.Tensor:
     return t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1)
 
 
+def to_uint8(t: torch.Tensor) -> np.ndarray:
+    """float (C, H, W) in [0, 1] -> uint8 (H, W) for one channel or (H, W, C), rounded as a writer would."""
+    a = t.detach().float().clamp(0, 1).mul(255).round().byte().cpu().numpy()
+    return a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0)
+
+
 @dataclass
 class Row:
     """One row of a layout CSV, with paths resolved inside the dataset folder."""

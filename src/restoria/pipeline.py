@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from restoria.data import to_tensor
+from restoria.data import to_tensor, to_uint8
 from restoria.detect import flat_regions
 from restoria.weights import load_model
 
@@ -88,11 +88,6 @@ def run_tiled(
     return out / weight
 
 
-def _u8(t: torch.Tensor) -> np.ndarray:
-    a = t.detach().float().clamp(0, 1).mul(255).round().byte().cpu().numpy()[0]
-    return a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0)
-
-
 class Restorer:
     """The restore pipeline over one or more trained two-stage models (an ensemble averages them)."""
 
@@ -156,7 +151,7 @@ class Restorer:
         rgb = self.colorize(inpainted)
         return Stages(
             mask=((prob[0, 0] > 0.5).byte() * 255).cpu().numpy(),
-            inpainted=_u8(inpainted),
-            colorized=_u8(rgb),
-            restored=_u8(rgb),
+            inpainted=to_uint8(inpainted[0]),
+            colorized=to_uint8(rgb[0]),
+            restored=to_uint8(rgb[0]),
         )

@@ -6,19 +6,14 @@ import math
 from typing import Any
 
 import lightning as L
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
+from restoria.data import to_uint8
 from restoria.losses import masked_l1, reconstruction_loss
 from restoria.metrics import aggregate, image_scores
 from restoria.models import create_model
-
-
-def to_uint8(t: torch.Tensor) -> np.ndarray:
-    """(3, H, W) float in [0, 1] -> (H, W, 3) uint8, rounding as an image writer would."""
-    return (t.detach().float().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy())
 
 
 class RestoreTask(L.LightningModule):
