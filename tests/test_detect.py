@@ -36,3 +36,13 @@ def test_soft_edges_are_not_damage() -> None:
     pasted[20:80, 150:230] = 200
     found = flat_regions(pasted) > 0
     assert found[20:80, 150:230].all() and found.sum() == 60 * 80
+
+
+def test_small_regions_are_dropped() -> None:
+    from restoria.detect import drop_small_regions
+
+    mask = np.zeros((512, 512), np.uint8)
+    mask[10:20, 10:20] = 1  # 100 px: noise, not a lost region
+    mask[100:200, 100:200] = 1
+    out = drop_small_regions(mask)
+    assert out[15, 15] == 0 and out[150, 150] == 255 and (out > 0).sum() == 100 * 100

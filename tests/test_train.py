@@ -58,6 +58,10 @@ def test_resume_continues(tmp_path: Path, dataset: Path, tiny_config: Path, runn
     # the optimiser state travelled: Adam's step count continued from the first run
     state = next(iter(last["optimizer_states"][0]["state"].values()))
     assert int(state["step"]) == 4
+    # the metrics of both parts of the run are in one CSV
+    with open(out / "logs" / "metrics.csv") as fh:
+        steps = {int(r["step"]) for r in csv.DictReader(fh) if r.get("train/loss")}
+    assert {0, 1} <= steps and max(steps) >= 3  # before and after the resume
 
 
 def test_folds_train(tmp_path: Path, dataset: Path, tiny_config: Path, runner) -> None:

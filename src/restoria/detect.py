@@ -15,6 +15,21 @@ REFERENCE_SIZE = 512
 MIN_AREA_AT_REFERENCE = 300  # the competition's polygons exceed 625 px; their flat interior is a bit less
 
 
+def min_region_area(shape: tuple[int, int]) -> int:
+    """The smallest lost region worth reporting, scaled from the competition's 512x512 photos."""
+    scale = min(shape) / REFERENCE_SIZE
+    return max(16, int(MIN_AREA_AT_REFERENCE * scale * scale))
+
+
+def drop_small_regions(mask: np.ndarray, min_area: int | None = None) -> np.ndarray:
+    """Remove connected regions smaller than `min_area` from a binary mask (uint8, >0 = lost)."""
+    min_area = min_region_area(mask.shape) if min_area is None else min_area
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
+    return keep[labels].astype(np.uint8) * 255
+
+
 def flat_regions(
     gray: np.ndarray,
     min_area: int | None = None,
@@ -31,9 +46,7 @@ def flat_regions(
     """
     if gray.ndim != 2 or gray.dtype != np.uint8:
         raise ValueError("flat_regions expects a uint8 gray image")
-    if min_area is None:
-        scale = min(gray.shape) / REFERENCE_SIZE
-        min_area = max(16, int(MIN_AREA_AT_REFERENCE * scale * scale))
+    min_area = min_region_area(gray.shape) if min_area is None else min_area
     kernel = np.ones((3, 3), np.uint8)
     interior = (cv2.dilate(gray, kernel) == cv2.erode(gray, kernel)).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(interior, connectivity=8)

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from restoria.data import to_tensor, to_uint8
-from restoria.detect import flat_regions
+from restoria.detect import drop_small_regions, flat_regions
 from restoria.weights import load_model
 
 DETECTORS = ("model", "flat", "both")
@@ -123,11 +123,14 @@ class Restorer:
         return torch.stack(probs).mean(0), torch.stack(fills).mean(0)
 
     def detect(self, gray: np.ndarray, model_prob: torch.Tensor) -> torch.Tensor:
-        """Damage probability: the network's, flat-fill detection, or their union."""
-        if self.detector == "model":
-            return model_prob
-        flat = torch.from_numpy(flat_regions(gray) > 0).float()[None, None].to(model_prob.device)
-        return flat if self.detector == "flat" else torch.maximum(flat, model_prob)
+        """Damage mask: the network's (regions too small to be lost ones dropped), flat-fill
+        detection, or their union."""
+        found = np.zeros(gray.shape, np.uint8)
+        if self.detector in ("model", "both"):
+            found |= drop_small_regions(model_prob[0, 0].cpu().numpy() > 0.5)
+        if self.detector in ("flat", "both"):
+            found |= flat_regions(gray)
+        return torch.from_numpy(found > 0).float()[None, None].to(model_prob.device)
 
     @torch.inference_mode()
     def colorize(self, gray: torch.Tensor) -> torch.Tensor:

@@ -7,6 +7,7 @@ kill loses little), `logs/metrics.csv` (+ TensorBoard events when tensorboard is
 
 from __future__ import annotations
 
+import csv
 import logging
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from lightning.pytorch.loggers import CSVLogger
 
 from restoria.config import load_config, merge
 from restoria.data import RestoreDataModule
+from restoria.io import write_csv
 from restoria.tasks.restore import RestoreTask
 from restoria.weights import save_weights
 
@@ -27,6 +29,30 @@ log = logging.getLogger(__name__)
 TASKS: dict[str, tuple[type[L.LightningModule], type[L.LightningDataModule]]] = {
     "restore": (RestoreTask, RestoreDataModule),
 }
+
+
+def keep_metrics_history(log_dir: Path) -> list[dict[str, str]]:
+    """Lightning's CSV logger deletes metrics.csv when a run starts again: move it aside first
+    (metrics.before-resume.csv, so a kill cannot lose it) and return its rows."""
+    current, aside = log_dir / "metrics.csv", log_dir / "metrics.before-resume.csv"
+    rows = read_metrics(aside)
+    if current.exists():
+        rows += read_metrics(current)
+        write_metrics(aside, rows)
+        current.unlink()
+    return rows
+
+
+def read_metrics(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def write_metrics(path: Path, rows: list[dict[str, str]]) -> None:
+    columns = sorted({k for r in rows for k in r}, key=lambda k: (k not in ("epoch", "step"), k))
+    write_csv(path, rows, columns)
 
 
 class ExportBest(Callback):
@@ -127,6 +153,7 @@ def train(
         EarlyStopping(monitor=cfg["monitor"], mode=mode, patience=cfg["trainer"]["early_stopping_patience"]),
         LearningRateMonitor(logging_interval="step"),
     ]
+    history = keep_metrics_history(out / "logs") if resume else []
     loggers: list[Any] = [CSVLogger(save_dir=out, name="", version="logs")]
     try:
         from lightning.pytorch.loggers import TensorBoardLogger
@@ -137,4 +164,10 @@ def train(
     trainer = L.Trainer(callbacks=callbacks, logger=loggers, default_root_dir=out, **build_trainer_kwargs(cfg, devices, num_nodes))
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if resume else None)
     trainer.save_checkpoint(last)
+    if trainer.global_step % cfg["trainer"]["val_check_interval"] and not trainer.should_stop:
+        trainer.validate(module, datamodule=datamodule, verbose=False)  # the last steps count too
+    if history and trainer.is_global_zero:
+        loggers[0].save()
+        write_metrics(out / "logs" / "metrics.csv", history + read_metrics(out / "logs" / "metrics.csv"))
+        (out / "logs" / "metrics.before-resume.csv").unlink()
     return {k: float(v) for k, v in trainer.callback_metrics.items()}
