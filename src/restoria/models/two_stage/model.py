@@ -9,7 +9,7 @@ luminance passes through exactly.
 from __future__ import annotations
 
 import torch
-from kornia.color import rgb_to_ycbcr, ycbcr_to_rgb
+from kornia.color import ycbcr_to_rgb
 from torch import nn
 
 from restoria.models.unet import build_unet
@@ -95,7 +95,3 @@ class TwoStageRestorer(nn.Module):
         out["rgb"] = self.colorize(out["gray"], chroma_gain)
         return out
 
-
-def luma(rgb: torch.Tensor) -> torch.Tensor:
-    """BT.601 luma (the gray the competition's inputs are made with), (B, 1, H, W)."""
-    return rgb_to_ycbcr(rgb)[:, :1]
