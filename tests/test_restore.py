@@ -55,6 +55,21 @@ def test_hand_made_mask_is_used(tmp_path: Path, photos: dict[str, np.ndarray], r
     assert np.abs(rgb - inpainted).mean() < 2.0
 
 
+def test_keep_color_keeps_the_photo_outside_the_damage(tmp_path: Path, photos: dict[str, np.ndarray], runner) -> None:
+    rgb = photos["chelsea"].copy()
+    mask = np.zeros(rgb.shape[:2], np.uint8)
+    mask[100:160, 200:300] = 255
+    rgb[mask > 0] = 90
+    Image.fromarray(rgb).save(tmp_path / "cat.png")
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    res = invoke(runner, "restore", tmp_path / "cat.png", "--mask", tmp_path / "mask.png", "--keep-color", "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    assert "converted to gray" not in res.stderr
+    out = np.asarray(Image.open(tmp_path / "out" / "cat.png"))
+    np.testing.assert_array_equal(out[mask == 0], rgb[mask == 0])
+    assert np.abs(out[mask > 0].astype(int) - 90).mean() > 5  # the damage itself was restored
+
+
 def test_bad_inputs_do_not_stop_the_batch(tmp_path: Path, photos: dict[str, np.ndarray], runner) -> None:
     Image.fromarray(photos["coffee"]).save(tmp_path / "good.png")
     (tmp_path / "bad.png").write_text("text, not a PNG")

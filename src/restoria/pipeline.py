@@ -141,8 +141,9 @@ class Restorer:
             outs.append(run_tiled(lambda x, m=m, g=gain: m.colorize(x, g), gray, self.tile))
         return torch.stack(outs).mean(0)
 
-    def __call__(self, gray: np.ndarray, mask: np.ndarray | None = None) -> Stages:
-        """Restore a uint8 gray (H, W) photo; `mask` (H, W, >0 = damaged) overrides detection."""
+    def __call__(self, gray: np.ndarray, mask: np.ndarray | None = None, keep: np.ndarray | None = None) -> Stages:
+        """Restore a uint8 gray (H, W) photo; `mask` (H, W, >0 = damaged) overrides detection.
+        `keep` is the photo's own colour (H, W, 3): it is kept everywhere outside the damage."""
         x = to_tensor(gray)[None].to(self.device)
         model_prob, fill = self.inpaint(x)
         if mask is not None:
@@ -152,9 +153,7 @@ class Restorer:
         # a model without a damage head gives probability 1 everywhere: it repaints the whole photo
         inpainted = prob * fill + (1 - prob) * x
         rgb = self.colorize(inpainted)
-        return Stages(
-            mask=((prob[0, 0] > 0.5).byte() * 255).cpu().numpy(),
-            inpainted=to_uint8(inpainted[0]),
-            colorized=to_uint8(rgb[0]),
-            restored=to_uint8(rgb[0]),
-        )
+        colorized = to_uint8(rgb[0])
+        damaged = (prob[0, 0] > 0.5).cpu().numpy()
+        restored = colorized if keep is None else np.where(damaged[..., None], colorized, keep)
+        return Stages(mask=damaged.astype(np.uint8) * 255, inpainted=to_uint8(inpainted[0]), colorized=colorized, restored=restored)

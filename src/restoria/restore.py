@@ -38,9 +38,13 @@ def restore_files(
     restorer: Restorer,
     mask: Path | None = None,
     save_stages: bool = False,
+    keep_color: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[Path], list[InputError], list[str]]:
-    """Restore each file into OUT; returns (written, errors, notes). Inputs are never overwritten."""
+    """Restore each file into OUT; returns (written, errors, notes). Inputs are never overwritten.
+
+    A colour photo is restored from its gray; with `keep_color` its own colours are kept outside the
+    damage and only the damaged region takes the model's colour."""
     inputs = {f.resolve() for f in files}
     written: list[Path] = []
     errors: list[InputError] = []
@@ -48,15 +52,16 @@ def restore_files(
     for f, name in zip(files, _names(files)):
         try:
             rgb = read_image(f, "RGB")
-            if not is_gray(rgb):
-                notes.append(f"{f}: colour photo converted to gray before restoring")
+            colour = not is_gray(rgb)
+            if colour and not keep_color:
+                notes.append(f"{f}: colour photo converted to gray before restoring (--keep-color keeps its colours)")
             gray = to_gray(rgb)
             targets = {s: out / f"{name}{s}.png" for s in ("", ".mask", ".inpainted", ".colorized")}
             clash = [t for t in targets.values() if t.resolve() in inputs]
             if clash:
                 raise InputError(f, f"output {clash[0]} would overwrite an input; choose another --out")
             user_mask = load_mask(mask, gray.shape) if mask is not None else None
-            stages = restorer(gray, user_mask)
+            stages = restorer(gray, user_mask, keep=rgb if colour and keep_color else None)
             if save_stages:
                 write_png(targets[".mask"], stages.mask)
                 write_png(targets[".inpainted"], stages.inpainted)

@@ -48,6 +48,11 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return {k: json.loads(v) for k, v in raw.items()}
 
 
+def load_state(path: str | Path) -> dict[str, torch.Tensor]:
+    """The tensors of a weights file, floats as float32 (files may store them as float16)."""
+    return {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+
+
 def load_model(path: str | Path | None = None, device: str | torch.device = "cpu") -> nn.Module:
     """Rebuild a model from a weights file (the shipped default when `path` is None), in eval mode."""
     path = Path(path) if path else default_weights()
@@ -57,7 +62,6 @@ def load_model(path: str | Path | None = None, device: str | torch.device = "cpu
     cfg = dict(meta["model"])
     cfg.pop("encoder_weights", None)  # the trained weights replace any pretrained init
     model = create_model(cfg.pop("name", "two_stage"), **cfg)
-    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
-    model.load_state_dict(state)
+    model.load_state_dict(load_state(path))
     model.meta = meta  # type: ignore[attr-defined]
     return model.eval().to(device)

@@ -8,6 +8,7 @@ from typing import Any
 import lightning as L
 import torch
 import torch.nn.functional as F
+from kornia.color import rgb_to_ycbcr
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from restoria.data import to_uint8
@@ -21,6 +22,9 @@ class RestoreTask(L.LightningModule):
 
     Validation runs the full-size val split and logs the exact competition score (`val/score`), which
     drives checkpointing and early stopping, plus torchmetrics PSNR/SSIM.
+
+    `init` starts from a trained weights file (tensors whose shape matches; e.g. a new colour head on a
+    trained network) and `freeze` lists sub-networks (`inpainter`, `colorizer`) kept as they are.
     """
 
     def __init__(
@@ -29,12 +33,21 @@ class RestoreTask(L.LightningModule):
         loss: dict[str, float] | None = None,
         optimizer: dict[str, Any] | None = None,
         val_chroma_gains: list[float] | None = None,
+        init: str | None = None,
+        freeze: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
         model = dict(model)
         self.net = create_model(model.pop("name", "two_stage"), **model)
-        self.loss_cfg = {"gray_l1": 1.0, "gray_mse": 1.0, "rgb_l1": 1.0, "rgb_mse": 1.0, "hole_l1": 0.0, "mask_bce": 1.0}
+        if init:
+            load_matching(self.net, init)
+        self.frozen = [getattr(self.net, name) for name in freeze or []]
+        for sub in self.frozen:
+            sub.requires_grad_(False)
+        self.loss_cfg = {
+            "gray_l1": 1.0, "gray_mse": 1.0, "rgb_l1": 1.0, "rgb_mse": 1.0, "hole_l1": 0.0, "mask_bce": 1.0, "chroma_ce": 1.0,
+        }
         self.loss_cfg.update(loss or {})
         self.optim_cfg = {"lr": 1e-3, "weight_decay": 1e-4, "schedule": "cosine"}
         self.optim_cfg.update(optimizer or {})
@@ -46,19 +59,45 @@ class RestoreTask(L.LightningModule):
     def forward(self, gray: torch.Tensor, chroma_gain: float | None = None) -> dict[str, torch.Tensor]:
         return self.net(gray, chroma_gain)
 
+    def train(self, mode: bool = True) -> "RestoreTask":
+        """Frozen sub-networks stay in eval mode, so their batch-norm statistics do not drift."""
+        super().train(mode)
+        for sub in self.frozen:
+            sub.eval()
+        return self
+
+    def on_fit_start(self) -> None:
+        """A chroma-bin colorizer needs the colour prior of the training photos for its class
+        rebalancing; it is estimated once (a resumed or initialised run already carries it)."""
+        bins = getattr(self.net, "bins", None)
+        if bins is None or not torch.allclose(bins.prior, torch.full_like(bins.prior, 1.0 / bins.classes)):
+            return
+        loader = self.trainer.datamodule.train_dataloader()
+        chroma = [rgb_to_ycbcr(b["rgb"])[:, 1:] - 0.5 for _, b in zip(range(64), loader)]
+        bins.set_prior([c.to(self.device) for c in chroma])
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         c = self.loss_cfg
-        stage1 = self.net.inpaint(batch["input"])
-        losses = {"gray": reconstruction_loss(stage1["gray"], batch["gray"], c["gray_l1"], c["gray_mse"])}
         mask = batch["mask"]
-        if c["hole_l1"]:
-            losses["hole"] = c["hole_l1"] * masked_l1(stage1["fill"], batch["gray"], mask)
-        if "mask_logit" in stage1 and c["mask_bce"]:
-            losses["mask"] = c["mask_bce"] * F.binary_cross_entropy_with_logits(stage1["mask_logit"], mask)
+        losses: dict[str, torch.Tensor] = {}
+        if self.net.inpainter in self.frozen:
+            with torch.no_grad():
+                stage1 = self.net.inpaint(batch["input"])
+        else:
+            stage1 = self.net.inpaint(batch["input"])
+            losses["gray"] = reconstruction_loss(stage1["gray"], batch["gray"], c["gray_l1"], c["gray_mse"])
+            if c["hole_l1"]:
+                losses["hole"] = c["hole_l1"] * masked_l1(stage1["fill"], batch["gray"], mask)
+            if "mask_logit" in stage1 and c["mask_bce"]:
+                losses["mask"] = c["mask_bce"] * F.binary_cross_entropy_with_logits(stage1["mask_logit"], mask)
         # The colorizer learns from the restored gray it will see at inference, without pushing
         # colour gradients into the inpainter.
-        rgb = self.net.colorize(stage1["gray"].detach())
-        losses["rgb"] = reconstruction_loss(rgb, batch["rgb"], c["rgb_l1"], c["rgb_mse"])
+        gray = stage1["gray"].detach()
+        raw = self.net.colorize_raw(gray)
+        if self.net.bins is not None and c["chroma_ce"]:
+            losses["chroma"] = c["chroma_ce"] * self.net.bins.loss(raw, rgb_to_ycbcr(batch["rgb"])[:, 1:] - 0.5)
+        if c["rgb_l1"] or c["rgb_mse"]:
+            losses["rgb"] = reconstruction_loss(self.net.to_rgb(gray, raw), batch["rgb"], c["rgb_l1"], c["rgb_mse"])
         total = sum(losses.values())
         self.log_dict({f"train/{k}": v for k, v in losses.items()}, batch_size=len(mask))
         self.log("train/loss", total, prog_bar=True, batch_size=len(mask))
@@ -94,7 +133,7 @@ class RestoreTask(L.LightningModule):
 
     def configure_optimizers(self) -> Any:
         cfg = self.optim_cfg
-        opt = torch.optim.AdamW(self.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+        opt = torch.optim.AdamW([p for p in self.parameters() if p.requires_grad], lr=cfg["lr"], weight_decay=cfg["weight_decay"])
         if cfg["schedule"] != "cosine":
             return opt
         sched = torch.optim.lr_scheduler.LambdaLR(opt, self._cosine)
@@ -109,3 +148,12 @@ class RestoreTask(L.LightningModule):
             return (step + 1) / warm
         progress = min(1.0, (step - warm) / max(1, total - warm))
         return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def load_matching(net: torch.nn.Module, path: str) -> None:
+    """Initialise `net` from a weights file: every tensor whose name and shape match is copied."""
+    from restoria.weights import load_state
+
+    own = net.state_dict()
+    state = {k: v.to(own[k].dtype) for k, v in load_state(path).items() if k in own and own[k].shape == v.shape}
+    net.load_state_dict(state, strict=False)

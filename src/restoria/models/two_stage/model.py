@@ -9,12 +9,15 @@ luminance passes through exactly.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from kornia.color import ycbcr_to_rgb
 from torch import nn
 
+from restoria.models.two_stage.chroma_bins import ChromaBins, ChromaHead
 from restoria.models.unet import build_unet
 
 COLOR_SPACES = ("rgb", "ycbcr")
+COLOR_HEADS = ("regression", "bins")
 
 
 class TwoStageRestorer(nn.Module):
@@ -32,25 +35,31 @@ class TwoStageRestorer(nn.Module):
         composite: bool = False,
         chroma_gain: float = 1.0,
         chroma_bias: tuple[float, float] = (0.0, 0.0),
+        color_head: str = "regression",
+        chroma_bins: int = 16,
+        chroma_temperature: float = 0.38,
     ) -> None:
         super().__init__()
         if color_space not in COLOR_SPACES:
             raise ValueError(f"color_space must be one of {COLOR_SPACES}, got {color_space!r}")
         if composite and not predict_mask:
             raise ValueError("composite needs predict_mask: the fill is pasted where the damage is predicted")
+        if color_head not in COLOR_HEADS:
+            raise ValueError(f"color_head must be one of {COLOR_HEADS}, got {color_head!r}")
+        if color_head == "bins" and color_space != "ycbcr":
+            raise ValueError("color_head 'bins' classifies YCbCr chroma: it needs color_space 'ycbcr'")
         self.color_space = color_space
         self.predict_mask = predict_mask
         self.composite = composite
         self.chroma_gain = chroma_gain
         self.chroma_bias = tuple(chroma_bias)
         self.inpainter = build_unet(encoder, encoder_weights, 1, 2 if predict_mask else 1, decoder_channels)
-        self.colorizer = build_unet(
-            colorize_encoder or encoder,
-            encoder_weights,
-            1,
-            2 if color_space == "ycbcr" else 3,
-            colorize_decoder_channels or decoder_channels,
-        )
+        colorize_decoder_channels = tuple(colorize_decoder_channels or decoder_channels)
+        self.bins = ChromaBins(chroma_bins, chroma_temperature) if color_head == "bins" else None
+        outputs = self.bins.classes if self.bins is not None else 2 if color_space == "ycbcr" else 3
+        self.colorizer = build_unet(colorize_encoder or encoder, encoder_weights, 1, outputs, colorize_decoder_channels)
+        if self.bins is not None:
+            self.colorizer.segmentation_head = ChromaHead(colorize_decoder_channels[-1], outputs)
 
     @staticmethod
     def _norm(x: torch.Tensor) -> torch.Tensor:
@@ -72,7 +81,17 @@ class TwoStageRestorer(nn.Module):
 
     def colorize(self, gray: torch.Tensor, chroma_gain: float | None = None) -> torch.Tensor:
         """Stage 2: RGB in [0, 1] from a restored gray image."""
-        return self.to_rgb(gray, self.colorizer(self._norm(gray)), chroma_gain)
+        return self.to_rgb(gray, self.colorize_raw(gray), chroma_gain)
+
+    def colorize_raw(self, gray: torch.Tensor) -> torch.Tensor:
+        """Stage 2's raw output: RGB or Cb/Cr logits, or chroma-bin logits."""
+        return self.colorizer(self._norm(gray))
+
+    def chroma(self, raw: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """The colorizer's raw output -> Cb/Cr offsets from neutral in [-0.5, 0.5], at `size`."""
+        if self.bins is None:
+            return 0.5 * torch.tanh(raw)
+        return F.interpolate(self.bins.decode(raw), size=size, mode="bilinear", align_corners=False)
 
     def to_rgb(
         self,
@@ -87,7 +106,7 @@ class TwoStageRestorer(nn.Module):
             return torch.sigmoid(raw)
         gain = self.chroma_gain if chroma_gain is None else chroma_gain
         bias = torch.tensor(self.chroma_bias if chroma_bias is None else chroma_bias, dtype=raw.dtype, device=raw.device)
-        chroma = 0.5 + bias.view(1, 2, 1, 1) + gain * 0.5 * torch.tanh(raw)
+        chroma = 0.5 + bias.view(1, 2, 1, 1) + gain * self.chroma(raw, gray.shape[-2:])
         return ycbcr_to_rgb(torch.cat([gray, chroma], dim=1)).clamp(0, 1)
 
     def forward(self, gray: torch.Tensor, chroma_gain: float | None = None) -> dict[str, torch.Tensor]:

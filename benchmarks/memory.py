@@ -1,0 +1,102 @@
+"""Peak memory and time of `restore` against photo size, on the CPU, with the shipped weights.
+
+Each size runs in its own process (peak RSS is a per-process high-water mark), restoring a real photo
+(scikit-image's astronaut) resized to that size, with the default tiling. Prints one table and writes
+a PNG of memory and time against megapixels; the 4000x3000 row is the "< 3 GB" goal.
+
+    python benchmarks/memory.py --out runs/memory            # 256 ... 4096 px, and 4000x3000
+    python benchmarks/memory.py --out runs/memory --sizes 512 4000x3000 --tile 512
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+CHILD = r"""
+import json, resource, sys, time
+import cv2
+import torch
+from restoria.data import to_gray
+from restoria.examples import bundled_photos
+from restoria.pipeline import Restorer
+
+w, h, tile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+torch.set_num_threads(int(sys.argv[4]))
+gray = to_gray(cv2.resize(bundled_photos()["astronaut"], (w, h), interpolation=cv2.INTER_CUBIC))
+restorer = Restorer(tile=None if tile == "none" else int(tile))
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+out = restorer(gray)
+seconds = time.perf_counter() - start
+assert out.restored.shape == (h, w, 3)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, "before_mb": base / 1024}))
+"""
+
+
+def parse_size(s: str) -> tuple[int, int]:
+    w, _, h = s.partition("x")
+    return int(w), int(h or w)
+
+
+def measure(w: int, h: int, tile: str, threads: int) -> dict[str, float]:
+    res = subprocess.run([sys.executable, "-c", CHILD, str(w), str(h), tile, str(threads)], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"{w}x{h} failed:\n{res.stderr[-2000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def plot(rows: list[dict[str, float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    mp = [r["megapixels"] for r in rows]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    axes[0].plot(mp, [r["peak_mb"] / 1024 for r in rows], "o-", label="peak RSS")
+    axes[0].axhline(3.0, color="r", ls="--", label="3 GB goal")
+    axes[0].set(xlabel="megapixels", ylabel="GB", title="peak memory of restore")
+    axes[0].legend()
+    axes[1].plot(mp, [r["seconds"] for r in rows], "o-")
+    axes[1].set(xlabel="megapixels", ylabel="seconds", title="restore time (CPU)")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--sizes", nargs="*", default=["256", "512", "1024", "2048", "4000x3000", "4096"])
+    ap.add_argument("--tile", default="1024", help="tile side, or 'none' for one pass over the whole photo")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+
+    rows = []
+    table = Table(title=f"restore on the CPU, tile {args.tile}, {args.threads} threads")
+    for col in ("size", "megapixels", "peak GB", "seconds", "s / MP"):
+        table.add_column(col)
+    for s in args.sizes:
+        w, h = parse_size(s)
+        r = measure(w, h, args.tile, args.threads) | {"size": f"{w}x{h}", "megapixels": w * h / 1e6}
+        rows.append(r)
+        table.add_row(r["size"], f"{r['megapixels']:.2f}", f"{r['peak_mb'] / 1024:.2f}", f"{r['seconds']:.1f}", f"{r['seconds'] / r['megapixels']:.1f}")
+    Console().print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "memory.json").write_text(json.dumps(rows, indent=1))
+    plot(rows, args.out / "memory.png")
+    print(f"wrote {args.out / 'memory.png'}")
+
+
+if __name__ == "__main__":
+    main()
