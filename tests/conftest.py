@@ -82,3 +82,40 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, dataset: Path, tiny_co
     res = invoke(runner, "train", "--config", tiny_config, "--data", dataset, "--out", out)
     assert res.exit_code == 0, res.output
     return out
+
+
+@pytest.fixture(scope="session")
+def mask_folder(tmp_path_factory: pytest.TempPathFactory, photos: dict[str, np.ndarray]) -> Path:
+    """A generic image+mask folder from the real photos: images/<name>.png|.jpg (gray, sizes differ) and
+    masks/<name>.png (0/255, the brighter half of each photo: a mask that is a function of its image)."""
+    import cv2
+
+    root = tmp_path_factory.mktemp("maskfolder")
+    (root / "images").mkdir()
+    (root / "masks").mkdir()
+    for i, (name, rgb) in enumerate(sorted(photos.items())):
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        gray = cv2.resize(gray, (gray.shape[1] // 4, gray.shape[0] // 4), interpolation=cv2.INTER_AREA)
+        mask = ((gray > np.median(gray)) * 255).astype(np.uint8)
+        Image.fromarray(gray).save(root / "images" / f"{name}.{'jpg' if i == 0 else 'png'}", quality=95)
+        Image.fromarray(mask).save(root / "masks" / f"{name}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def class_folder(tmp_path_factory: pytest.TempPathFactory, photos: dict[str, np.ndarray]) -> Path:
+    """clean/ and damaged/ folders of real photos (gray, 96 px high), damaged with competition polygons."""
+    import cv2
+
+    from restoria.damage import DamageConfig, apply_damage
+
+    root = tmp_path_factory.mktemp("classes")
+    for label in ("clean", "damaged"):
+        (root / label).mkdir()
+    for i, (name, rgb) in enumerate(sorted(photos.items())):
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        gray = cv2.resize(gray, (96 * gray.shape[1] // gray.shape[0], 96), interpolation=cv2.INTER_AREA)
+        Image.fromarray(gray).save(root / "clean" / f"{name}.png")
+        damaged, _ = apply_damage(gray, np.random.default_rng(i), DamageConfig())
+        Image.fromarray(damaged).save(root / "damaged" / f"{name}.png")
+    return root

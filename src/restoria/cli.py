@@ -71,9 +71,9 @@ def prepare(
 
 @app.command()
 def train(
-    data: Path = typer.Option(..., "--data", help="dataset folder (competition layout)"),
-    out: Path = typer.Option(..., "--out", help="run folder: checkpoints, logs, model.safetensors"),
-    config: Optional[Path] = typer.Option(None, "--config", help="YAML config (configs/restore.yaml)"),
+    data: Path = typer.Option(..., "--data", help="dataset folder: `restoria prepare` layout, images/+masks/ (segment) or class folders (classify)"),
+    out: Path = typer.Option(..., "--out", help="run folder: checkpoints, logs, figures, model.safetensors"),
+    config: Optional[Path] = typer.Option(None, "--config", help="YAML config (configs/restore.yaml, segment.yaml, classify.yaml)"),
     max_steps: Optional[int] = typer.Option(None, help="stop after this many optimiser steps"),
     max_epochs: Optional[int] = typer.Option(None, help="stop after this many epochs"),
     folds: Optional[int] = typer.Option(None, help="K for group K-fold over train+val"),
@@ -93,6 +93,28 @@ def train(
     except (InputError, FileNotFoundError, FileExistsError, ValueError) as exc:
         fail(str(exc))
     print(json.dumps({k: round(v, 6) for k, v in metrics.items()}))
+
+
+@app.command()
+def show(
+    weights: Path = typer.Option(..., "--weights", help="segmentation weights (RUN/model.safetensors of a segment run)"),
+    data: Path = typer.Option(..., "--data", help="`restoria prepare` dataset or images/+masks/ folder"),
+    out: Path = typer.Option(..., "--out", help="PNG to write"),
+    split: str = typer.Option("val", help="train, val or test (a folder dataset: train or val)"),
+    n: int = typer.Option(4, "--n", min=1, help="rows: samples to draw"),
+) -> None:
+    """Draw input / true mask / predicted mask for a few samples, to look at a segmenter's work."""
+    from restoria.show import show_predictions
+
+    if not data.is_dir():
+        fail(f"{data}: dataset folder not found")
+    try:
+        path = show_predictions(weights, data, out, split, n)
+    except InputError as exc:
+        fail(f"{exc.path}: {exc.reason}")
+    except ValueError as exc:
+        fail(str(exc))
+    err.print(f"wrote {path}")
 
 
 @app.command()

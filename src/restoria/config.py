@@ -13,8 +13,6 @@ from restoria.io import InputError
 DEFAULTS: dict[str, Any] = {
     "task": "restore",
     "seed": 0,
-    "monitor": "val/score",
-    "monitor_mode": "max",
     "model": {},
     "loss": {},
     "optimizer": {},
@@ -30,6 +28,23 @@ DEFAULTS: dict[str, Any] = {
         "gradient_clip_val": 1.0,
     },
 }
+
+
+# What each task watches to keep its best weights and stop early, and the model it builds when the
+# config names none; a config's own values win.
+TASK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "restore": {"monitor": "val/score", "monitor_mode": "max", "model": {"name": "two_stage"}},
+    "segment": {"monitor": "val/iou", "monitor_mode": "max", "model": {"name": "unet"}},
+    "classify": {"monitor": "val/acc", "monitor_mode": "max", "model": {"name": "resnet_classifier"}},
+}
+
+
+def with_task_defaults(cfg: dict[str, Any]) -> dict[str, Any]:
+    """`cfg` (already over DEFAULTS) with its task's defaults filled in beneath it."""
+    task = cfg.get("task")
+    if task not in TASK_DEFAULTS:
+        raise ValueError(f"unknown task {task!r}; known: {', '.join(TASK_DEFAULTS)}")
+    return merge(TASK_DEFAULTS[task], cfg)
 
 
 def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +63,7 @@ def load_config(path: str | Path | None) -> dict[str, Any]:
 
         shipped = default_weights()
         recipe = read_metadata(shipped).get("config", {}) if shipped.exists() else {}
-        return merge(DEFAULTS, recipe)
+        return with_task_defaults(merge(DEFAULTS, recipe))
     p = Path(path)
     if not p.exists():
         raise InputError(p, "config file not found")
@@ -58,4 +73,4 @@ def load_config(path: str | Path | None) -> dict[str, Any]:
         raise InputError(p, f"not valid YAML ({exc})") from None
     if not isinstance(loaded, dict):
         raise InputError(p, "config must be a mapping of sections (model, data, trainer, ...)")
-    return merge(DEFAULTS, loaded)
+    return with_task_defaults(merge(DEFAULTS, loaded))

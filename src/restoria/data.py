@@ -188,3 +188,35 @@ class RestoreDataModule(L.LightningDataModule):
 
     def val_dataloader(self) -> DataLoader:
         return self._loader(self.val_set, self.val_batch_size, False)
+
+
+def split_indices(
+    n: int, val_fraction: float, folds: int | None, fold: int, seed: int, labels: list[int] | None = None
+) -> tuple[list[int], list[int]]:
+    """Train/val indices for a folder dataset without its own split: a shuffled hold-out of
+    `val_fraction` (the source projects' 70/30), or fold `fold` of K (stratified when `labels` are given)."""
+    if folds:
+        from sklearn.model_selection import KFold, StratifiedKFold
+
+        if not 0 <= fold < folds:
+            raise ValueError(f"--fold must be in 0..{folds - 1}, got {fold}")
+        if n < folds:
+            raise ValueError(f"{n} samples cannot be split into {folds} folds")
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=seed) if labels else KFold(folds, shuffle=True, random_state=seed)
+        train_idx, val_idx = list(splitter.split(np.zeros(n), labels))[fold]
+        return sorted(int(i) for i in train_idx), sorted(int(i) for i in val_idx)
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction}")
+    if n < 2:
+        raise ValueError(f"{n} sample(s): need at least 2 to hold one out for validation")
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = min(n - 1, max(1, round(n * val_fraction)))
+    if labels:  # keep both classes on both sides when the data allows
+        from sklearn.model_selection import train_test_split
+
+        try:
+            train_idx, val_idx = train_test_split(np.arange(n), test_size=n_val, random_state=seed, stratify=labels)
+            return sorted(int(i) for i in train_idx), sorted(int(i) for i in val_idx)
+        except ValueError:
+            pass
+    return sorted(int(i) for i in order[n_val:]), sorted(int(i) for i in order[:n_val])

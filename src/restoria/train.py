@@ -18,16 +18,22 @@ import yaml
 from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
+from restoria.classify_data import ClassifyDataModule
 from restoria.config import load_config, merge
 from restoria.data import RestoreDataModule
 from restoria.io import write_csv
+from restoria.segment_data import SegmentDataModule
+from restoria.tasks.classify import ClassifyTask
 from restoria.tasks.restore import RestoreTask
+from restoria.tasks.segment import SegmentTask
 from restoria.weights import save_weights
 
 log = logging.getLogger(__name__)
 
 TASKS: dict[str, tuple[type[L.LightningModule], type[L.LightningDataModule]]] = {
     "restore": (RestoreTask, RestoreDataModule),
+    "segment": (SegmentTask, SegmentDataModule),
+    "classify": (ClassifyTask, ClassifyDataModule),
 }
 
 
@@ -68,10 +74,14 @@ class ExportBest(Callback):
         self.model_cfg = model_cfg
         self.config = config
         self.best: float | None = None
+        self.validated_step: int | None = None
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        self.validated_step = trainer.global_step
         current = trainer.callback_metrics.get(self.monitor)
-        if trainer.sanity_checking or current is None:
+        if current is None:
             return
         value = float(current)
         if self.best is not None and self.sign * value <= self.sign * self.best:
@@ -89,6 +99,8 @@ class ExportBest(Callback):
 
 def build_trainer_kwargs(cfg: dict[str, Any], devices: int | str, num_nodes: int) -> dict[str, Any]:
     t = cfg["trainer"]
+    # a float interval is a fraction of an epoch (1.0: once per epoch), also in runs bounded by steps
+    per_epoch = t["max_epochs"] is not None or isinstance(t["val_check_interval"], float)
     precision = t["precision"]
     if precision == "auto":
         precision = "bf16-mixed" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "32-true"
@@ -96,7 +108,7 @@ def build_trainer_kwargs(cfg: dict[str, Any], devices: int | str, num_nodes: int
         "max_steps": t["max_steps"] if t["max_steps"] is not None else -1,
         "max_epochs": t["max_epochs"],
         "val_check_interval": t["val_check_interval"],
-        "check_val_every_n_epoch": None if t["max_epochs"] is None else 1,
+        "check_val_every_n_epoch": 1 if per_epoch else None,
         "precision": precision,
         "log_every_n_steps": t["log_every_n_steps"],
         "gradient_clip_val": t["gradient_clip_val"],
@@ -146,10 +158,11 @@ def train(
     mode = cfg["monitor_mode"]
     best = ModelCheckpoint(dirpath=ckpt_dir, filename="best-{step}", monitor=cfg["monitor"], mode=mode, save_top_k=1)
     periodic = ModelCheckpoint(dirpath=ckpt_dir, filename="last", every_n_train_steps=cfg["trainer"]["checkpoint_every"], save_top_k=1, enable_version_counter=False)
+    export = ExportBest(out / "model.safetensors", cfg["monitor"], mode, dict(cfg["model"]), cfg)
     callbacks: list[Callback] = [
         best,
         periodic,
-        ExportBest(out / "model.safetensors", cfg["monitor"], mode, dict(cfg["model"]), cfg),
+        export,
         EarlyStopping(monitor=cfg["monitor"], mode=mode, patience=cfg["trainer"]["early_stopping_patience"]),
         LearningRateMonitor(logging_interval="step"),
     ]
@@ -164,7 +177,7 @@ def train(
     trainer = L.Trainer(callbacks=callbacks, logger=loggers, default_root_dir=out, **build_trainer_kwargs(cfg, devices, num_nodes))
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if resume else None)
     trainer.save_checkpoint(last)
-    if trainer.global_step % cfg["trainer"]["val_check_interval"] and not trainer.should_stop:
+    if export.validated_step != trainer.global_step and not trainer.should_stop:
         trainer.validate(module, datamodule=datamodule, verbose=False)  # the last steps count too
     if history and trainer.is_global_zero:
         loggers[0].save()

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from torch import nn
 
+from restoria.models.classifier import ResNetClassifier
+from restoria.models.segmenter import build_segmenter
 from restoria.models.two_stage import TwoStageRestorer
 
-ARCHITECTURES: dict[str, type[nn.Module]] = {"two_stage": TwoStageRestorer}
+ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
+    "two_stage": TwoStageRestorer,
+    "unet": build_segmenter,
+    "resnet_classifier": ResNetClassifier,
+}
 
 
 def create_model(name: str, **kwargs: object) -> nn.Module:

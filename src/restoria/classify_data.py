@@ -1,0 +1,177 @@
+"""Datasets and the LightningDataModule for the binary photo classifier (damaged / clean by default).
+
+DATA is either
+- a class-per-folder dataset: DATA/<negative>/ and DATA/<positive>/ (default `clean/`, `damaged/`),
+  split 70/30 (stratified) or K-fold; or with its own split, DATA/train/<class>/ and DATA/val/<class>/;
+- a `restoria prepare` dataset (train.csv present), read as classes directly: each photo is once clean
+  (its ground truth turned gray exactly as the damaged input was made, so colour cannot give the answer)
+  and once damaged (its fixed damaged input, or during training with probability `fresh_damage` a
+  new damage drawn on the gray ground truth). Splits come from its CSVs (or group K-fold by source).
+Every image is squashed to `size` x `size` (Keras `flow_from_directory`'s target size): the classifier
+judges the whole photo, and a crop could cut the damage out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from restoria.damage import DamageConfig, apply_damage
+from restoria.data import Row, fold_rows, layout_rows, split_indices, to_gray, to_tensor
+from restoria.io import IMAGE_SUFFIXES, InputError, read_image
+from restoria.transforms import fit, sample_rng
+
+
+def class_files(root: Path, classes: tuple[str, str]) -> list[tuple[Path, int]]:
+    """(image, label) for the images under root/<class>/ (recursively), label = index in `classes`."""
+    items: list[tuple[Path, int]] = []
+    for label, name in enumerate(classes):
+        folder = root / name
+        if not folder.is_dir():
+            raise InputError(folder, f"class folder not found (classes: {', '.join(classes)})")
+        files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        if not files:
+            raise InputError(folder, "no images in this class folder")
+        items += [(p, label) for p in files]
+    return items
+
+
+class ClassFolderDataset(Dataset):
+    """(image file, label) -> {"id", "input" (C, S, S), "label" float}."""
+
+    def __init__(self, items: list[tuple[Path, int]], size: int, channels: int, train: bool, flip: bool = True) -> None:
+        self.items = items
+        self.size = size
+        self.channels = channels
+        self.train = train
+        self.flip = flip
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> dict[str, object]:
+        path, label = self.items[i]
+        image = to_tensor(read_image(path, "L" if self.channels == 1 else "RGB"))
+        image, _ = fit(image, None, self.size, "resize", sample_rng() if self.train else None, self.flip)
+        return {"id": path.stem, "input": image, "label": torch.tensor(float(label))}
+
+
+class LayoutClassDataset(Dataset):
+    """A `restoria prepare` split as two classes: item 2k is photo k clean (label 0), 2k+1 damaged (1)."""
+
+    def __init__(self, rows: list[Row], size: int, train: bool, damage: DamageConfig, fresh_damage: float = 0.5, flip: bool = True) -> None:
+        missing = [r.id for r in rows if r.gt is None or (r.input is None and not train)]
+        if missing:
+            raise InputError(missing[0], f"{len(missing)} row(s) without ground truth (or damaged input), e.g. {', '.join(missing[:3])}")
+        self.rows = rows
+        self.size = size
+        self.train = train
+        self.damage = damage
+        self.fresh_damage = fresh_damage
+        self.flip = flip
+
+    def __len__(self) -> int:
+        return 2 * len(self.rows)
+
+    def __getitem__(self, i: int) -> dict[str, object]:
+        row, damaged = self.rows[i // 2], i % 2
+        rng = sample_rng() if self.train else None
+        if damaged and (row.input is None or (rng is not None and rng.random() < self.fresh_damage)):
+            gray, _ = apply_damage(to_gray(read_image(row.gt, "RGB")), rng if rng is not None else sample_rng(), self.damage)
+        elif damaged:
+            gray = read_image(row.input, "L")
+        else:
+            gray = to_gray(read_image(row.gt, "RGB"))
+        image, _ = fit(to_tensor(gray), None, self.size, "resize", rng, self.flip)
+        return {"id": f"{row.id}_{'damaged' if damaged else 'clean'}", "input": image, "label": torch.tensor(float(damaged))}
+
+
+class ClassifyDataModule(L.LightningDataModule):
+    """Binary classification data for `restoria train` (task: classify); see the module docstring.
+
+    `classes`: [negative, positive] folder names. A `restoria prepare` dataset is gray, so it needs
+    `channels: 1`; class folders may be read as RGB with `channels: 3` (and model.in_channels: 3).
+    """
+
+    def __init__(
+        self,
+        data: str,
+        size: int = 224,
+        channels: int = 1,
+        classes: tuple[str, str] | list[str] = ("clean", "damaged"),
+        batch_size: int = 8,
+        val_batch_size: int = 8,
+        num_workers: int = 0,
+        fresh_damage: float = 0.5,
+        damage: dict | None = None,
+        flip: bool = True,
+        val_fraction: float = 0.3,
+        split_seed: int = 0,
+        folds: int | None = None,
+        fold: int = 0,
+        max_val: int | None = None,
+    ) -> None:
+        super().__init__()
+        if channels not in (1, 3):
+            raise ValueError(f"data.channels must be 1 (gray) or 3 (RGB), got {channels}")
+        if len(classes) != 2:
+            raise ValueError(f"data.classes must name two folders [negative, positive], got {classes}")
+        self.data = data
+        self.size = size
+        self.channels = channels
+        self.classes = (str(classes[0]), str(classes[1]))
+        self.batch_size = batch_size
+        self.val_batch_size = val_batch_size
+        self.num_workers = num_workers
+        self.fresh_damage = fresh_damage
+        self.damage = DamageConfig.from_dict(damage)
+        self.flip = flip
+        self.val_fraction = val_fraction
+        self.split_seed = split_seed
+        self.folds = folds
+        self.fold = fold
+        self.max_val = max_val
+
+    def setup(self, stage: str | None = None) -> None:
+        root = Path(self.data)
+        if (root / "train.csv").exists():
+            if self.channels != 1:
+                raise ValueError("a `restoria prepare` dataset is gray: use data.channels 1 (and model.in_channels 1)")
+            self.classes = ("clean", "damaged")
+            if self.folds:
+                train_rows, val_rows = fold_rows(root, self.folds, self.fold)
+            else:
+                train_rows, val_rows = layout_rows(root, "train"), layout_rows(root, "val")
+            val_rows = val_rows[: self.max_val] if self.max_val else val_rows
+            self.train_set: Dataset = LayoutClassDataset(train_rows, self.size, True, self.damage, self.fresh_damage, self.flip)
+            self.val_set: Dataset = LayoutClassDataset(val_rows, self.size, False, self.damage)
+            return
+        if (root / "train").is_dir() and (root / "val").is_dir():
+            train, val = class_files(root / "train", self.classes), class_files(root / "val", self.classes)
+        else:
+            items = class_files(root, self.classes)
+            train_idx, val_idx = split_indices(len(items), self.val_fraction, self.folds, self.fold, self.split_seed, [lab for _, lab in items])
+            train, val = [items[i] for i in train_idx], [items[i] for i in val_idx]
+        val = val[: self.max_val] if self.max_val else val
+        self.train_set = ClassFolderDataset(train, self.size, self.channels, True, self.flip)
+        self.val_set = ClassFolderDataset(val, self.size, self.channels, False)
+
+    def _loader(self, ds: Dataset, batch: int, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            ds,
+            batch_size=batch,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            pin_memory=torch.cuda.is_available(),
+            drop_last=shuffle and len(ds) >= batch,  # batch norm in the head needs more than one image
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, self.batch_size, True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, self.val_batch_size, False)

@@ -1,0 +1,145 @@
+"""The damage classifier: a timm ResNet with the source project's head and layer freezing.
+
+The source project fine-tuned an ImageNet Keras ResNet50 with `layers[:143]` frozen and, on top,
+global average pooling -> dropout -> batch norm -> dense sigmoid. Keras counts every layer (padding,
+activations, additions too): its ResNet50 without top has 175, and layer 143 is `conv5_block1_1_conv`,
+so the first 143 are the stem and stages conv2..conv4 — in timm names `conv1`, `bn1`, `layer1`,
+`layer2`, `layer3` (the first 86 parameterised modules); `layer4` (conv5) and the head are trained.
+`freeze` accepts that count in the Keras sense (`{"keras_layers": 143}`), a count of leading
+parameterised timm modules (`{"layers": 86}`, or just `86`), or module-name prefixes
+(`{"prefixes": ["conv1", "bn1", "layer1"]}`, or just the list).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import timm
+import torch
+from torch import nn
+
+from restoria.models.unet import load_encoder_weights
+
+log = logging.getLogger(__name__)
+
+# Keras ResNet50 stage sizes (conv2..conv5); conv{s} is timm's layer{s-1}.
+KERAS_RESNET50_BLOCKS = (3, 4, 6, 3)
+WEIGHT_FILES = (".pth", ".pt", ".safetensors", ".bin")
+
+
+def keras_resnet50_layers() -> list[tuple[str, str | None]]:
+    """The 175 layers of Keras' ResNet50 (include_top=False) in `model.layers` order, each with the timm
+    module holding its weights (None for layers without weights: input, padding, pooling, ReLU, add)."""
+    layers: list[tuple[str, str | None]] = [
+        ("input_1", None), ("conv1_pad", None), ("conv1_conv", "conv1"), ("conv1_bn", "bn1"),
+        ("conv1_relu", None), ("pool1_pad", None), ("pool1_pool", None),
+    ]
+    for stage, blocks in enumerate(KERAS_RESNET50_BLOCKS, start=2):
+        for b in range(1, blocks + 1):
+            k, t = f"conv{stage}_block{b}", f"layer{stage - 1}.{b - 1}"
+            layers += [(f"{k}_1_conv", f"{t}.conv1"), (f"{k}_1_bn", f"{t}.bn1"), (f"{k}_1_relu", None),
+                       (f"{k}_2_conv", f"{t}.conv2"), (f"{k}_2_bn", f"{t}.bn2"), (f"{k}_2_relu", None)]
+            if b == 1:  # the projection shortcut, which Keras lists between the branches
+                layers += [(f"{k}_0_conv", f"{t}.downsample.0"), (f"{k}_3_conv", f"{t}.conv3"),
+                           (f"{k}_0_bn", f"{t}.downsample.1"), (f"{k}_3_bn", f"{t}.bn3")]
+            else:
+                layers += [(f"{k}_3_conv", f"{t}.conv3"), (f"{k}_3_bn", f"{t}.bn3")]
+            layers += [(f"{k}_add", None), (f"{k}_out", None)]
+    return layers
+
+
+def parameterised_modules(module: nn.Module) -> list[str]:
+    """Names of the submodules that hold weights themselves, in registration (forward) order."""
+    return [n for n, m in module.named_modules() if n and any(True for _ in m.parameters(recurse=False))]
+
+
+def frozen_module_names(backbone: nn.Module, freeze: Any) -> list[str]:
+    """Resolve a `freeze` spec (see the module docstring) to the backbone's module names to freeze."""
+    if freeze is None or freeze == []:
+        return []
+    if isinstance(freeze, int) and not isinstance(freeze, bool):
+        freeze = {"layers": freeze}
+    elif isinstance(freeze, (list, tuple)):
+        freeze = {"prefixes": list(freeze)}
+    if not isinstance(freeze, dict) or len(freeze) != 1:
+        raise ValueError(f"freeze: give a count, a list of prefixes or one of keras_layers, layers, prefixes; got {freeze!r}")
+    (kind, value), = freeze.items()
+    names = parameterised_modules(backbone)
+    if kind == "layers":
+        if not 0 <= int(value) <= len(names):
+            raise ValueError(f"freeze.layers must be in 0..{len(names)}, got {value}")
+        return names[: int(value)]
+    if kind == "keras_layers":
+        keras = keras_resnet50_layers()
+        if not 0 <= int(value) <= len(keras):
+            raise ValueError(f"freeze.keras_layers must be in 0..{len(keras)} (Keras ResNet50 without top), got {value}")
+        wanted = {t for _, t in keras[: int(value)] if t is not None}
+        missing = wanted - set(names)
+        if missing:
+            raise ValueError(f"freeze.keras_layers maps Keras ResNet50; this backbone lacks {sorted(missing)[:3]}")
+        return [n for n in names if n in wanted]
+    if kind == "prefixes":
+        prefixes = [str(p) for p in value]
+        matched = [n for n in names if any(n == p or n.startswith(p + ".") for p in prefixes)]
+        unused = [p for p in prefixes if not any(n == p or n.startswith(p + ".") for n in names)]
+        if unused:
+            raise ValueError(f"freeze.prefixes {unused} match no module of the backbone")
+        return matched
+    raise ValueError(f"freeze: unknown key {kind!r}; expected keras_layers, layers or prefixes")
+
+
+class ResNetClassifier(nn.Module):
+    """timm backbone -> global average pooling -> dropout -> batch norm -> dense; returns one logit per
+    image (the sigmoid is applied by `predict_proba`, so training can use the stable BCE-with-logits).
+
+    `encoder_weights`: None (random init, the offline default), "imagenet" (timm downloads them) or a
+    path to a local state dict of the backbone (timm or torchvision names), its RGB first convolution
+    summed to one channel for gray input. Frozen modules get requires_grad False and their batch norms
+    stay in eval mode even while the rest trains, as in Keras.
+    """
+
+    def __init__(
+        self,
+        backbone: str = "resnet50",
+        encoder_weights: str | None = None,
+        in_channels: int = 1,
+        dropout: float = 0.5,
+        freeze: Any = None,
+    ) -> None:
+        super().__init__()
+        if encoder_weights not in (None, "imagenet") and Path(encoder_weights).suffix not in WEIGHT_FILES:
+            raise ValueError(f"encoder_weights: None, 'imagenet' or a {'/'.join(WEIGHT_FILES)} file, got {encoder_weights!r}")
+        online = encoder_weights == "imagenet"
+        self.backbone = timm.create_model(backbone, pretrained=online, num_classes=0, global_pool="", in_chans=in_channels)
+        if encoder_weights is not None and not online:
+            load_encoder_weights(self.backbone, Path(encoder_weights), in_channels)
+        features = self.backbone.num_features
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(dropout)
+        self.norm = nn.BatchNorm1d(features)
+        self.fc = nn.Linear(features, 1)
+        self.frozen = frozen_module_names(self.backbone, freeze)
+        modules = dict(self.backbone.named_modules())
+        for name in self.frozen:
+            for p in modules[name].parameters(recurse=False):
+                p.requires_grad_(False)
+        if self.frozen:
+            log.info("froze %d backbone modules (%s ... %s)", len(self.frozen), self.frozen[0], self.frozen[-1])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.pool(self.backbone(x)).flatten(1)
+        return self.fc(self.norm(self.dropout(features))).squeeze(1)
+
+    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
+        """P(damaged) per image."""
+        return torch.sigmoid(self(x))
+
+    def train(self, mode: bool = True) -> ResNetClassifier:
+        super().train(mode)
+        modules = dict(self.backbone.named_modules())
+        for name in self.frozen:
+            if isinstance(modules[name], nn.modules.batchnorm._BatchNorm):
+                modules[name].eval()
+        return self

@@ -1,0 +1,214 @@
+"""Datasets and the LightningDataModule for binary segmentation: the damage mask, or any image+mask folder.
+
+DATA is either
+- a `restoria prepare` dataset (train.csv present): the damaged inputs with their true masks, and, each
+  epoch, the train ground truth damaged afresh (data.FreshDamageDataset) so the segmenter never sees
+  the same lost region twice; validation reads the fixed val split (or a group K-fold of train+val);
+- an image+mask folder: DATA/images/ and DATA/masks/ whose files pair up by stem (`cat.jpg` with
+  `cat.png`); masks are binarised (divided by their max, > 0.5); a 70/30 split or a K-fold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import torch
+from PIL import Image
+from torch.utils.data import ConcatDataset, DataLoader, Dataset
+
+from restoria.damage import DamageConfig
+from restoria.data import FreshDamageDataset, fold_rows, layout_rows, split_indices, to_tensor
+from restoria.io import IMAGE_SUFFIXES, InputError, read_image
+from restoria.transforms import binarize, fit, sample_rng, to_channels
+
+
+def detect_layout(data: str | Path) -> str:
+    """"layout" for a `restoria prepare` dataset, "folder" for images/ + masks/."""
+    root = Path(data)
+    if (root / "train.csv").exists():
+        return "layout"
+    if (root / "images").is_dir() and (root / "masks").is_dir():
+        return "folder"
+    raise InputError(root, "neither a `restoria prepare` dataset (train.csv) nor an image+mask folder (images/ and masks/)")
+
+
+def folder_pairs(data: str | Path) -> list[tuple[str, Path, Path]]:
+    """(stem, image, mask) for every image in DATA/images/ with a mask of the same stem in DATA/masks/."""
+    root = Path(data)
+    masks = {p.stem: p for p in sorted((root / "masks").iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
+    images = [p for p in sorted((root / "images").iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+    missing = [p.name for p in images if p.stem not in masks]
+    if missing:
+        raise InputError(root / "masks", f"no mask for {len(missing)} image(s), e.g. {', '.join(missing[:3])}")
+    if not images:
+        raise InputError(root / "images", "no images found")
+    return [(p.stem, p, masks[p.stem]) for p in images]
+
+
+class MaskPairDataset(Dataset):
+    """Fixed (image, mask) files -> {"id", "input" (C, S, S), "mask" (1, S, S) in {0, 1}}."""
+
+    def __init__(self, pairs: list[tuple[str, Path, Path]], size: int, fit_mode: str, channels: int, train: bool, flip: bool = True) -> None:
+        self.pairs = pairs
+        self.size = size
+        self.fit_mode = fit_mode
+        self.channels = channels
+        self.train = train
+        self.flip = flip
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, i: int) -> dict[str, object]:
+        rid, image_path, mask_path = self.pairs[i]
+        image = to_tensor(read_image(image_path, "L" if self.channels == 1 else "RGB"))
+        mask = binarize(to_tensor(read_image(mask_path, "L")))
+        if mask.shape[-2:] != image.shape[-2:]:
+            raise InputError(mask_path, f"mask is {mask.shape[-1]}x{mask.shape[-2]}, its image {image.shape[-1]}x{image.shape[-2]}")
+        mode = self.fit_mode if self.train or self.fit_mode == "resize" else "full"
+        image, mask = fit(image, mask, self.size, mode, sample_rng() if self.train else None, self.flip)
+        return {"id": rid, "input": image, "mask": mask}
+
+
+class FreshDamageMasks(Dataset):
+    """The train ground truth damaged afresh each time (FreshDamageDataset), as {"id", "input", "mask"}."""
+
+    def __init__(self, gt_paths: list[Path], size: int, fit_mode: str, channels: int, damage: DamageConfig, flip: bool = True) -> None:
+        # crop mode: FreshDamageDataset cuts the crop itself; resize mode: it damages the whole photo,
+        # which is then squashed like a prepared input would be.
+        self.fresh = FreshDamageDataset(gt_paths, size if fit_mode == "crop" else 1 << 30, damage, flip)
+        self.size = size
+        self.channels = channels
+
+    def __len__(self) -> int:
+        return len(self.fresh)
+
+    def __getitem__(self, i: int) -> dict[str, object]:
+        item = self.fresh[i]
+        image, mask = fit(item["input"], item["mask"], self.size, "resize", None)
+        return {"id": self.fresh.paths[i].stem, "input": to_channels(image, self.channels), "mask": mask}
+
+
+def same_size(paths: list[Path]) -> bool:
+    """Whether all images have one size (read from the headers only)."""
+    sizes = set()
+    for p in paths:
+        with Image.open(p) as im:
+            sizes.add(im.size)
+    return len(sizes) <= 1
+
+
+class SegmentDataModule(L.LightningDataModule):
+    """Binary segmentation data for `restoria train` (task: segment); see the module docstring.
+
+    `fit`: "crop" (random crops of `size` at the photo's own scale; validation on whole images) or
+    "resize" (everything squashed to `size` x `size`, the source project's way); None picks crop for a
+    `restoria prepare` dataset and resize for an image+mask folder. `fresh_damage`: how many freshly
+    damaged copies of each train photo an epoch adds to the fixed damaged inputs (layout only).
+    """
+
+    def __init__(
+        self,
+        data: str,
+        size: int = 224,
+        fit: str | None = None,
+        channels: int = 1,
+        batch_size: int = 8,
+        val_batch_size: int = 8,
+        num_workers: int = 0,
+        fresh_damage: int = 1,
+        fixed_inputs: bool = True,
+        damage: dict | None = None,
+        flip: bool = True,
+        val_fraction: float = 0.3,
+        split_seed: int = 0,
+        folds: int | None = None,
+        fold: int = 0,
+        max_val: int | None = None,
+    ) -> None:
+        super().__init__()
+        if channels not in (1, 3):
+            raise ValueError(f"data.channels must be 1 (gray) or 3 (RGB), got {channels}")
+        self.data = data
+        self.size = size
+        self.fit_mode = fit
+        self.channels = channels
+        self.batch_size = batch_size
+        self.val_batch_size = val_batch_size
+        self.num_workers = num_workers
+        self.fresh_damage = fresh_damage
+        self.fixed_inputs = fixed_inputs
+        self.damage = DamageConfig.from_dict(damage)
+        self.flip = flip
+        self.val_fraction = val_fraction
+        self.split_seed = split_seed
+        self.folds = folds
+        self.fold = fold
+        self.max_val = max_val
+
+    def setup(self, stage: str | None = None) -> None:
+        self.layout = detect_layout(self.data)
+        mode = self.fit_mode or ("crop" if self.layout == "layout" else "resize")
+        if self.layout == "layout":
+            if self.folds:
+                train_rows, val_rows = fold_rows(self.data, self.folds, self.fold)
+            else:
+                train_rows, val_rows = layout_rows(self.data, "train"), layout_rows(self.data, "val")
+            parts: list[Dataset] = []
+            if self.fixed_inputs:
+                parts.append(MaskPairDataset(self._pairs(train_rows), self.size, mode, self.channels, True, self.flip))
+            gts = [r.gt for r in train_rows if r.gt is not None]
+            parts += [FreshDamageMasks(gts, self.size, mode, self.channels, self.damage, self.flip)] * (self.fresh_damage if gts else 0)
+            if not parts:
+                raise InputError(self.data, "nothing to train on: no fixed inputs (fixed_inputs false) and no ground truth for fresh damage")
+            self.train_set: Dataset = ConcatDataset(parts)
+            val_pairs = self._pairs(val_rows)
+        else:
+            pairs = folder_pairs(self.data)
+            train_idx, val_idx = split_indices(len(pairs), self.val_fraction, self.folds, self.fold, self.split_seed)
+            self.train_set = MaskPairDataset([pairs[i] for i in train_idx], self.size, mode, self.channels, True, self.flip)
+            val_pairs = [pairs[i] for i in val_idx]
+        val_pairs = val_pairs[: self.max_val] if self.max_val else val_pairs
+        self.val_set = MaskPairDataset(val_pairs, self.size, mode, self.channels, False)
+        self._val_batch = self.val_batch_size if mode == "resize" or same_size([p for _, p, _ in val_pairs]) else 1
+
+    @staticmethod
+    def _pairs(rows: list) -> list[tuple[str, Path, Path]]:
+        missing = [r.id for r in rows if r.input is None or r.mask is None]
+        if missing:
+            raise InputError(missing[0], f"{len(missing)} row(s) without a damaged input or a mask file, e.g. {', '.join(missing[:3])}")
+        return [(r.id, r.input, r.mask) for r in rows]
+
+    def eval_set(self, split: str) -> Dataset:
+        """Fixed, un-augmented samples of a split, for `restoria show`: a layout's train/val/test CSV, or
+        a folder's train/val side of the split."""
+        if not hasattr(self, "val_set"):
+            self.setup()
+        mode = self.fit_mode or ("crop" if self.layout == "layout" else "resize")
+        if self.layout == "layout":
+            pairs = self._pairs(layout_rows(self.data, split))
+        elif split == "val":
+            return self.val_set
+        elif split == "train":
+            pairs = self.train_set.pairs  # type: ignore[attr-defined]
+        else:
+            raise ValueError(f"an image+mask folder has train and val splits, not {split!r}")
+        return MaskPairDataset(pairs, self.size, mode, self.channels, False)
+
+    def _loader(self, ds: Dataset, batch: int, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            ds,
+            batch_size=batch,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            pin_memory=torch.cuda.is_available(),
+            drop_last=shuffle and len(ds) >= batch,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, self.batch_size, True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, self._val_batch, False)

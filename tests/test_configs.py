@@ -1,0 +1,46 @@
+"""The shipped detector configs load, build their task and data module, and say what they claim."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from restoria.config import load_config
+from restoria.models.classifier import frozen_module_names
+from restoria.train import TASKS
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+@pytest.mark.parametrize("name", ["segment_seed", "segment", "classify", "classify_seed"])
+def test_config_builds(name: str, dataset: Path) -> None:
+    cfg = load_config(CONFIGS / f"{name}.yaml")
+    task_cls, data_cls = TASKS[cfg["task"]]
+    model = dict(cfg["model"], encoder_weights=None)  # no download in tests
+    task = task_cls(model=model, loss=cfg["loss"], optimizer=cfg["optimizer"])
+    dm = data_cls(data=str(dataset), folds=None, fold=0, **cfg["data"])
+    dm.setup()
+    assert len(dm.train_set) and len(dm.val_set)
+    assert cfg["monitor"] == {"segment": "val/iou", "classify": "val/acc"}[cfg["task"]]
+    if name == "classify_seed":
+        assert cfg["model"]["encoder_weights"] == "imagenet"
+        assert task.net.frozen == frozen_module_names(task.net.backbone, ["conv1", "bn1", "layer1", "layer2", "layer3"])
+
+
+def test_segment_seed_is_the_source_recipe() -> None:
+    cfg = load_config(CONFIGS / "segment_seed.yaml")
+    assert cfg["model"]["encoder"] == "mobilenet_v2" and cfg["loss"] == {"bce": 1.0}
+    assert (cfg["optimizer"]["name"], cfg["optimizer"]["lr"]) == ("adam", 1e-5)
+    data = cfg["data"]
+    assert (data["size"], data["fit"], data["batch_size"], data["val_fraction"], data.get("flip", True)) == (224, "resize", 8, 0.3, True)
+    assert cfg["trainer"]["max_epochs"] == 25
+
+
+def test_task_defaults_fill_what_a_config_leaves_out(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text("task: segment\n")
+    cfg = load_config(tmp_path / "s.yaml")
+    assert (cfg["monitor"], cfg["model"]["name"]) == ("val/iou", "unet")
+    (tmp_path / "x.yaml").write_text("task: sgement\n")
+    with pytest.raises(ValueError, match="unknown task"):
+        load_config(tmp_path / "x.yaml")
