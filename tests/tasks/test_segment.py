@@ -85,7 +85,7 @@ def test_train_on_a_prepared_dataset_and_show(tmp_path: Path, dataset: Path, run
 def test_train_on_an_image_mask_folder(tmp_path: Path, mask_folder: Path, runner) -> None:
     cfg = tiny_config(tmp_path, fit="resize")
     data = yaml.safe_load(cfg.read_text())
-    data["trainer"]["val_check_interval"] = 1.0  # once per epoch: the 2-step run validates at its end
+    data["trainer"]["val_check_interval"] = 1.0  # once per epoch: the 1-step run still validates at its end
     data["trainer"]["max_steps"] = 1
     cfg.write_text(yaml.safe_dump(data))
     out = tmp_path / "run"
