@@ -90,7 +90,13 @@ def main() -> None:
         w, h = parse_size(s)
         r = measure(w, h, args.tile, args.threads) | {"size": f"{w}x{h}", "megapixels": w * h / 1e6}
         rows.append(r)
-        table.add_row(r["size"], f"{r['megapixels']:.2f}", f"{r['peak_mb'] / 1024:.2f}", f"{r['seconds']:.1f}", f"{r['seconds'] / r['megapixels']:.1f}")
+        table.add_row(
+            r["size"],
+            f"{r['megapixels']:.2f}",
+            f"{r['peak_mb'] / 1024:.2f}",
+            f"{r['seconds']:.1f}",
+            f"{r['seconds'] / r['megapixels']:.1f}",
+        )
     Console().print(table)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "memory.json").write_text(json.dumps(rows, indent=1))

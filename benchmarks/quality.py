@@ -6,6 +6,7 @@ prints one table: score, SSIM, masked SSIM, hue-histogram similarity.
     python benchmarks/quality.py --out runs/quality                       # bundled photos (other sources)
     python benchmarks/quality.py --data data/train512 --split val --out runs/quality-val
     python benchmarks/quality.py --out runs/quality --weights seed=runs/seed/model.safetensors
+    python benchmarks/quality.py --out runs/quality --backends torch onnx
 
 Methods: the damaged gray input as it is; OpenCV Telea inpainting of the KNOWN mask, left gray; and
 each weights file given (the shipped default when none), through the same code as `restoria predict`.
@@ -66,6 +67,7 @@ def main() -> None:
     ap.add_argument("--crops", type=int, default=4, help="crops per bundled photo")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--detectors", nargs="*", default=["both"], help="damage detection(s) to compare: model, flat, both")
+    ap.add_argument("--backends", nargs="*", default=["torch"], help="torch and/or onnx (onnxruntime)")
     args = ap.parse_args()
 
     data = args.data or bundled_test_set(args.out / "data", args.crops, args.seed)
@@ -74,7 +76,9 @@ def main() -> None:
     methods: dict[str, Restorer | None] = {"gray input": None, "telea": None}
     for n, p in weights.items():
         for d in args.detectors:
-            methods[n if len(args.detectors) == 1 else f"{n} ({d})"] = Restorer([p], detector=d)
+            for b in args.backends:
+                tags = ([d] if len(args.detectors) > 1 else []) + ([b] if len(args.backends) > 1 else [])
+                methods[f"{n} ({', '.join(tags)})" if tags else n] = Restorer([p], detector=d, backend=b)
     table = Table(title=f"competition score on {data} ({split}, n={len(layout_rows(data, split))})")
     for col in ("method", "score", "ssim", "masked_ssim", "hist"):
         table.add_column(col)

@@ -142,11 +142,14 @@ def evaluate(
 DETECTOR_HELP = "damage detection: model (the network's own), flat (one-value fills), both (union)"
 
 
-def _restorer(weights: list[Path] | None, tile: int | None, color_strength: float = 1.0, detector: str = "both"):
+BACKEND_HELP = "torch, or onnx (onnxruntime; --weights may name an exported NAME.fill.onnx)"
+
+
+def _restorer(weights: list[Path] | None, tile: int | None, color_strength: float = 1.0, detector: str = "both", backend: str = "torch"):
     from restoria.pipeline import Restorer
 
     try:
-        return Restorer(weights or None, tile=tile, color_strength=color_strength, detector=detector)
+        return Restorer(weights or None, tile=tile, color_strength=color_strength, detector=detector, backend=backend)
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
     except ValueError as exc:
@@ -159,7 +162,7 @@ def predict(
     out: Path = typer.Option(..., "--out", help="folder for <ID>.png"),
     weights: Optional[list[Path]] = typer.Option(None, "--weights", help="weights file(s); several = ensemble"),
     zip_path: Optional[Path] = typer.Option(None, "--zip", help="also write a flat submission ZIP"),
-    backend: str = typer.Option("torch", help="torch (onnx comes with `restoria export`)"),
+    backend: str = typer.Option("torch", help=BACKEND_HELP),
     tile: Optional[int] = typer.Option(1024, help="tile side for large inputs"),
     detector: str = typer.Option("both", help=DETECTOR_HELP),
 ) -> None:
@@ -167,13 +170,11 @@ def predict(
     from restoria.io import read_csv
     from restoria.predict import predict as run
 
-    if backend != "torch":
-        fail(f"--backend {backend}: only torch is available in this version")
     try:
         total = len(read_csv(data / "test.csv", required=("ID", "input_image_path")))
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
-    restorer = _restorer(weights, tile, detector=detector)
+    restorer = _restorer(weights, tile, detector=detector, backend=backend)
     with progress_bar(total, "predict") as advance:
         written, errors = run(data, out, restorer, zip_path, progress=advance)
     report_errors(errors)
@@ -192,15 +193,17 @@ def restore(
     tile: Optional[int] = typer.Option(1024, help="tile side: bounds memory on large photos"),
     color_strength: float = typer.Option(1.0, help="multiplies the predicted colour saturation"),
     detector: str = typer.Option("both", help=DETECTOR_HELP),
+    keep_color: bool = typer.Option(False, "--keep-color", help="colour photos keep their colours outside the damage"),
+    backend: str = typer.Option("torch", help=BACKEND_HELP),
 ) -> None:
     """Restore any photos: detect the damage, inpaint it, colorize; writes OUT/<name>.png."""
     from restoria.io import list_images
     from restoria.restore import restore_files
 
     files = list_images(inputs)
-    restorer = _restorer(weights, tile, color_strength, detector)
+    restorer = _restorer(weights, tile, color_strength, detector, backend)
     with progress_bar(len(files), "restore") as advance:
-        written, errors, notes = restore_files(files, out, restorer, mask, save_stages, progress=advance)
+        written, errors, notes = restore_files(files, out, restorer, mask, save_stages, keep_color, progress=advance)
     for n in notes:
         err.print(f"note: {n}", markup=False, highlight=False, soft_wrap=True)
     report_errors(errors)
@@ -219,6 +222,22 @@ def examples(out: Path = typer.Option(..., "--out", help="folder for the example
     err.print(f"wrote {len(written)} damaged example photos to {out}")
 
 
+@app.command()
+def export(
+    out: Path = typer.Option(..., "--out", help="folder for NAME.fill.onnx and NAME.color.onnx"),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="weights file (default: the shipped restorer)"),
+) -> None:
+    """ONNX files of a restorer's two stages, for `--backend onnx` or any onnxruntime deployment."""
+    from restoria.onnx_backend import export_onnx
+
+    try:
+        written = export_onnx(weights, out)
+    except InputError as exc:
+        fail(f"{exc.path}: {exc.reason}")
+    for p in written:
+        err.print(f"wrote {p}")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     try:
@@ -226,3 +245,4 @@ def main() -> None:
     except Exception as exc:  # internal error: one line, exit 1
         err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False)
         sys.exit(1)
+

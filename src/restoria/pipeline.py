@@ -6,20 +6,21 @@ so memory stays bounded on large photos. Several weights files make an ensemble 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from restoria.data import to_tensor, to_uint8
 from restoria.detect import drop_small_regions, flat_regions
 from restoria.weights import load_model
 
 DETECTORS = ("model", "flat", "both")
+BACKENDS = ("torch", "onnx")
 
 MULTIPLE = 32  # U-Net encoders downsample 5 times
 
@@ -45,6 +46,7 @@ def _pad(x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
 
 def _blend_window(h: int, w: int, overlap: int) -> torch.Tensor:
     """Weights that fall linearly to ~0 over `overlap` pixels at each tile edge."""
+
     def ramp(n: int) -> torch.Tensor:
         r = torch.ones(n)
         k = min(overlap, n // 2)
@@ -56,9 +58,7 @@ def _blend_window(h: int, w: int, overlap: int) -> torch.Tensor:
     return ramp(h)[:, None] * ramp(w)[None, :]
 
 
-def run_tiled(
-    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, tile: int | None, overlap: int = 64
-) -> torch.Tensor:
+def run_tiled(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, tile: int | None, overlap: int = 64) -> torch.Tensor:
     """Apply a size-preserving network `fn` to (1, C, H, W) `x`, on tiles when the image exceeds `tile`."""
     h, w = x.shape[-2:]
     if tile is None or (h <= tile and w <= tile):
@@ -88,6 +88,20 @@ def run_tiled(
     return out / weight
 
 
+def load_backend_model(weights: str | Path | None, backend: str, device: str) -> Any:
+    """A torch model, or its onnxruntime twin: from an exported `NAME.fill.onnx`/`NAME.color.onnx`
+    pair (either file names it), or exported on first use from a weights file."""
+    if backend == "torch":
+        return load_model(weights, device)
+    from restoria.onnx_backend import OnnxRestorer, cached_export
+
+    name = str(weights) if weights else ""
+    for suffix in (".fill.onnx", ".color.onnx"):
+        if name.endswith(suffix):
+            return OnnxRestorer(name[: -len(suffix)])
+    return OnnxRestorer(cached_export(weights))
+
+
 class Restorer:
     """The restore pipeline over one or more trained two-stage models (an ensemble averages them)."""
 
@@ -98,10 +112,13 @@ class Restorer:
         tile: int | None = 1024,
         color_strength: float = 1.0,
         detector: str = "both",
+        backend: str = "torch",
     ) -> None:
         if detector not in DETECTORS:
             raise ValueError(f"detector must be one of {DETECTORS}, got {detector!r}")
-        self.models: list[nn.Module] = [load_model(w, device) for w in (weights or [None])]
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self.models: list[Any] = [load_backend_model(w, backend, device) for w in (weights or [None])]
         self.device = device
         self.tile = tile
         self.color_strength = color_strength
@@ -112,12 +129,7 @@ class Restorer:
         """Network stage 1: (damage probability, fill), averaged over the ensemble."""
         fills, probs = [], []
         for m in self.models:
-            def stage1(x: torch.Tensor, m: nn.Module = m) -> torch.Tensor:
-                o = m.inpaint(x)
-                p = torch.sigmoid(o["mask_logit"]) if "mask_logit" in o else torch.ones_like(x)
-                return torch.cat([o["fill"], p], 1)
-
-            out = run_tiled(stage1, gray, self.tile)
+            out = run_tiled(m.fill_and_damage, gray, self.tile)
             fills.append(out[:, :1])
             probs.append(out[:, 1:2])
         return torch.stack(probs).mean(0), torch.stack(fills).mean(0)
@@ -137,8 +149,8 @@ class Restorer:
         """Stage 2: RGB from restored gray, averaged over the ensemble."""
         outs = []
         for m in self.models:
-            gain = getattr(m, "chroma_gain", 1.0) * self.color_strength
-            outs.append(run_tiled(lambda x, m=m, g=gain: m.colorize(x, g), gray, self.tile))
+            color = run_tiled(m.color, gray, self.tile)
+            outs.append(m.to_rgb(gray, color, m.chroma_gain * self.color_strength))
         return torch.stack(outs).mean(0)
 
     def __call__(self, gray: np.ndarray, mask: np.ndarray | None = None, keep: np.ndarray | None = None) -> Stages:
@@ -150,10 +162,11 @@ class Restorer:
             prob = torch.from_numpy((mask > 0).astype(np.float32))[None, None].to(self.device)
         else:
             prob = self.detect(gray, model_prob)
-        # a model without a damage head gives probability 1 everywhere: it repaints the whole photo
         inpainted = prob * fill + (1 - prob) * x
         rgb = self.colorize(inpainted)
         colorized = to_uint8(rgb[0])
         damaged = (prob[0, 0] > 0.5).cpu().numpy()
         restored = colorized if keep is None else np.where(damaged[..., None], colorized, keep)
-        return Stages(mask=damaged.astype(np.uint8) * 255, inpainted=to_uint8(inpainted[0]), colorized=colorized, restored=restored)
+        return Stages(
+            mask=damaged.astype(np.uint8) * 255, inpainted=to_uint8(inpainted[0]), colorized=colorized, restored=restored
+        )

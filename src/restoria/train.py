@@ -150,8 +150,9 @@ def train(
     L.seed_everything(cfg["seed"], workers=True)
     task_cls, data_cls = TASKS[cfg["task"]]
     task_kwargs = {k: cfg[k] for k in ("model", "loss", "optimizer") if k in cfg}
-    if "val_chroma_gains" in cfg:
-        task_kwargs["val_chroma_gains"] = cfg["val_chroma_gains"]
+    for key in ("val_chroma_gains", "init", "freeze"):
+        if key in cfg:
+            task_kwargs[key] = cfg[key]
     module = task_cls(**task_kwargs)
     datamodule = data_cls(data=str(data), folds=folds, fold=fold, **cfg["data"])
 

@@ -97,7 +97,8 @@ class RestoreTask(L.LightningModule):
         if self.net.bins is not None and c["chroma_ce"]:
             losses["chroma"] = c["chroma_ce"] * self.net.bins.loss(raw, rgb_to_ycbcr(batch["rgb"])[:, 1:] - 0.5)
         if c["rgb_l1"] or c["rgb_mse"]:
-            losses["rgb"] = reconstruction_loss(self.net.to_rgb(gray, raw), batch["rgb"], c["rgb_l1"], c["rgb_mse"])
+            rgb = self.net.to_rgb(gray, self.net.chroma(raw, gray.shape[-2:]))
+            losses["rgb"] = reconstruction_loss(rgb, batch["rgb"], c["rgb_l1"], c["rgb_mse"])
         total = sum(losses.values())
         self.log_dict({f"train/{k}": v for k, v in losses.items()}, batch_size=len(mask))
         self.log("train/loss", total, prog_bar=True, batch_size=len(mask))

@@ -81,36 +81,59 @@ class TwoStageRestorer(nn.Module):
 
     def colorize(self, gray: torch.Tensor, chroma_gain: float | None = None) -> torch.Tensor:
         """Stage 2: RGB in [0, 1] from a restored gray image."""
-        return self.to_rgb(gray, self.colorize_raw(gray), chroma_gain)
+        return self.to_rgb(gray, self.color(gray), chroma_gain)
 
     def colorize_raw(self, gray: torch.Tensor) -> torch.Tensor:
-        """Stage 2's raw output: RGB or Cb/Cr logits, or chroma-bin logits."""
+        """Stage 2's raw output: RGB or Cb/Cr logits, or chroma-bin logits (at 1/4 resolution)."""
         return self.colorizer(self._norm(gray))
 
-    def chroma(self, raw: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        """The colorizer's raw output -> Cb/Cr offsets from neutral in [-0.5, 0.5], at `size`."""
+    def color(self, gray: torch.Tensor) -> torch.Tensor:
+        """What the colorizer says at the photo's resolution: Cb/Cr offsets from neutral in
+        [-0.5, 0.5] (YCbCr) or RGB. Size-preserving, so it tiles and exports as one graph."""
+        return self.chroma(self.colorize_raw(gray), gray.shape[-2:])
+
+    def chroma(self, raw: torch.Tensor, size: tuple[int, int], temperature: float | None = None) -> torch.Tensor:
+        """The colorizer's raw output -> Cb/Cr offsets (or RGB) at `size`; `temperature` overrides
+        the annealed mean's of a chroma-bin head."""
+        if self.color_space == "rgb":
+            return torch.sigmoid(raw)
         if self.bins is None:
             return 0.5 * torch.tanh(raw)
-        return F.interpolate(self.bins.decode(raw), size=size, mode="bilinear", align_corners=False)
+        return F.interpolate(self.bins.decode(raw, temperature), size=size, mode="bilinear", align_corners=False)
 
     def to_rgb(
         self,
         gray: torch.Tensor,
-        raw: torch.Tensor,
+        color: torch.Tensor,
         chroma_gain: float | None = None,
         chroma_bias: tuple[float, float] | None = None,
     ) -> torch.Tensor:
-        """The colorizer's raw output -> RGB. In YCbCr the chroma is scaled by `chroma_gain` and shifted
-        by `chroma_bias` (Cb, Cr), both calibrated on validation photos after training."""
-        if self.color_space == "rgb":
-            return torch.sigmoid(raw)
+        """`color()`'s output -> RGB, with this model's calibrated chroma gain and bias by default."""
         gain = self.chroma_gain if chroma_gain is None else chroma_gain
-        bias = torch.tensor(self.chroma_bias if chroma_bias is None else chroma_bias, dtype=raw.dtype, device=raw.device)
-        chroma = 0.5 + bias.view(1, 2, 1, 1) + gain * self.chroma(raw, gray.shape[-2:])
-        return ycbcr_to_rgb(torch.cat([gray, chroma], dim=1)).clamp(0, 1)
+        return compose_rgb(gray, color, self.color_space, gain, self.chroma_bias if chroma_bias is None else chroma_bias)
+
+    def fill_and_damage(self, gray: torch.Tensor) -> torch.Tensor:
+        """Stage 1 for the pipeline: (B, 2, H, W) = the fill and the damage probability (1 everywhere
+        for a model without a damage head: it repaints the whole photo). Size-preserving: it tiles
+        and exports as one graph."""
+        o = self.inpaint(gray)
+        prob = torch.sigmoid(o["mask_logit"]) if "mask_logit" in o else torch.ones_like(gray)
+        return torch.cat([o["fill"], prob], 1)
 
     def forward(self, gray: torch.Tensor, chroma_gain: float | None = None) -> dict[str, torch.Tensor]:
         out = self.inpaint(gray)
         out["rgb"] = self.colorize(out["gray"], chroma_gain)
         return out
 
+
+
+def compose_rgb(
+    gray: torch.Tensor, color: torch.Tensor, color_space: str, gain: float = 1.0, bias: tuple[float, float] = (0.0, 0.0)
+) -> torch.Tensor:
+    """Gray + the colorizer's output -> RGB in [0, 1]. In YCbCr the chroma is scaled by `gain` and
+    shifted by `bias` (Cb, Cr), both calibrated on validation photos after training, and the luma is
+    the gray itself."""
+    if color_space == "rgb":
+        return color
+    shift = torch.tensor(bias, dtype=color.dtype, device=color.device).view(1, 2, 1, 1)
+    return ycbcr_to_rgb(torch.cat([gray, 0.5 + shift + gain * color], dim=1)).clamp(0, 1)

@@ -1,0 +1,126 @@
+"""The ONNX backend: export a trained restorer's two stages to ONNX and run them with onnxruntime.
+
+`restoria export` writes `<name>.fill.onnx` (gray -> fill + damage probability) and `<name>.color.onnx`
+(gray -> chroma or RGB), each with dynamic height and width and the model's config in its metadata.
+`OnnxRestorer` loads such a pair and offers the methods the pipeline calls on a torch model
+(`fill_and_damage`, `color`, `to_rgb`), so `Restorer(..., backend="onnx")` is the same pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from restoria.io import InputError, atomic_path
+from restoria.models.two_stage.model import compose_rgb
+from restoria.weights import default_weights, load_model
+
+STAGES = ("fill", "color")
+OPSET = 17
+
+
+class _Stage(nn.Module):
+    """One method of a model as a module, for the exporter."""
+
+    def __init__(self, model: nn.Module, method: str) -> None:
+        super().__init__()
+        self.model = model
+        self.method = method
+
+    def forward(self, gray: torch.Tensor) -> torch.Tensor:
+        return getattr(self.model, {"fill": "fill_and_damage", "color": "color"}[self.method])(gray)
+
+
+def export_onnx(weights: str | Path | None, out: str | Path, name: str | None = None) -> list[Path]:
+    """Write the two ONNX graphs of a weights file (the shipped default when None) into `out`."""
+    weights = Path(weights) if weights else default_weights()
+    model = load_model(weights)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    name = name or weights.stem
+    meta = {"model": json.dumps(model.meta["model"]), "source": weights.name}
+    written = []
+    for stage in STAGES:
+        path = out / f"{name}.{stage}.onnx"
+        with atomic_path(path) as tmp, warnings.catch_warnings():
+            # the TorchScript exporter: it keeps height and width dynamic through the U-Net's skip
+            # concatenations, where torch.export would specialise them
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _Stage(model, stage),
+                (torch.rand(1, 1, 64, 64),),
+                str(tmp),
+                dynamo=False,
+                opset_version=OPSET,
+                input_names=["gray"],
+                output_names=[stage],
+                dynamic_axes={"gray": {0: "n", 2: "h", 3: "w"}, stage: {0: "n", 2: "h", 3: "w"}},
+            )
+            _add_metadata(Path(tmp), meta)
+        written.append(path)
+    return written
+
+
+def _add_metadata(path: Path, meta: dict[str, str]) -> None:
+    import onnx
+
+    proto = onnx.load(str(path))
+    for k, v in meta.items():
+        proto.metadata_props.add(key=k, value=v)
+    onnx.save(proto, str(path))
+
+
+def cached_export(weights: str | Path | None) -> Path:
+    """The ONNX pair of a weights file, exported once into a cache keyed by the file's content."""
+    weights = Path(weights) if weights else default_weights()
+    if not weights.exists():
+        raise InputError(weights, "weights file not found")
+    digest = hashlib.sha1(weights.read_bytes()).hexdigest()[:16]
+    root = Path(os.environ.get("RESTORIA_CACHE", Path.home() / ".cache" / "restoria")) / "onnx" / digest
+    if not all((root / f"model.{s}.onnx").exists() for s in STAGES):
+        export_onnx(weights, root, "model")
+    return root / "model"
+
+
+class OnnxRestorer:
+    """A two-stage restorer running on onnxruntime, with the torch model's pipeline interface."""
+
+    def __init__(self, prefix: str | Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.intra_op_num_threads = threads or torch.get_num_threads()
+        self.sessions = {}
+        for stage in STAGES:
+            path = Path(f"{prefix}.{stage}.onnx")
+            if not path.exists():
+                raise InputError(path, "ONNX file not found (write it with `restoria export`)")
+            self.sessions[stage] = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        cfg: dict[str, Any] = json.loads(self.sessions["color"].get_modelmeta().custom_metadata_map["model"])
+        self.meta = {"model": cfg}
+        self.color_space = cfg.get("color_space", "rgb")
+        self.chroma_gain = float(cfg.get("chroma_gain", 1.0))
+        self.chroma_bias = tuple(cfg.get("chroma_bias", (0.0, 0.0)))
+
+    def _run(self, stage: str, gray: torch.Tensor) -> torch.Tensor:
+        x = np.ascontiguousarray(gray.detach().cpu().numpy(), dtype=np.float32)
+        return torch.from_numpy(self.sessions[stage].run(None, {"gray": x})[0]).to(gray.device)
+
+    def fill_and_damage(self, gray: torch.Tensor) -> torch.Tensor:
+        return self._run("fill", gray)
+
+    def color(self, gray: torch.Tensor) -> torch.Tensor:
+        return self._run("color", gray)
+
+    def to_rgb(self, gray: torch.Tensor, color: torch.Tensor, chroma_gain: float | None = None) -> torch.Tensor:
+        gain = self.chroma_gain if chroma_gain is None else chroma_gain
+        return compose_rgb(gray, color, self.color_space, gain, self.chroma_bias)
