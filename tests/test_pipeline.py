@@ -1,12 +1,20 @@
-"""The restore pipeline's tiling: bounded memory without changing the result away from seams."""
+"""The restore pipeline: tiling (bounded memory, same result away from seams) and its learned damage
+detectors (the segmenter's mask is the one used; the classifier decides whether to inpaint at all)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import torch
+from PIL import Image
 
+from conftest import invoke
 from restoria.data import to_gray
+from restoria.models import create_model
 from restoria.pipeline import Restorer, run_tiled
+from restoria.weights import save_weights
 
 
 def test_tiling_of_a_pointwise_function_is_exact() -> None:
@@ -24,3 +32,53 @@ def test_tiled_and_untiled_restore_agree(photos: dict[str, np.ndarray]) -> None:
     b = tiled.colorized.astype(float)
     # receptive fields differ near tile borders; the photos agree closely overall
     assert np.abs(a - b).mean() < 6.0
+
+
+def detector_weights(tmp_path: Path, kind: str, bias: float) -> Path:
+    """Small real networks whose answer is fixed by their last bias: a segmenter that calls every
+    pixel damaged (bias > 0) and a classifier that is sure of its answer."""
+    torch.manual_seed(0)
+    if kind == "segment":
+        cfg = {"name": "unet", "encoder": "mobilenet_v2", "in_channels": 1, "decoder_channels": [16, 16, 8, 8, 8]}
+        net = create_model(**cfg)
+        torch.nn.init.zeros_(net.segmentation_head[0].weight)
+        torch.nn.init.constant_(net.segmentation_head[0].bias, bias)
+    else:
+        cfg = {"name": "resnet_classifier", "backbone": "resnet18", "in_channels": 1}
+        net = create_model(**cfg)
+        torch.nn.init.zeros_(net.fc.weight)
+        torch.nn.init.constant_(net.fc.bias, bias)
+    path = tmp_path / f"{kind}{bias:+g}.safetensors"
+    save_weights(net, path, cfg, config={"data": {"size": 96}})
+    return path
+
+
+def test_the_segmenter_finds_the_damage(tmp_path: Path, photos: dict[str, np.ndarray]) -> None:
+    gray = to_gray(photos["coffee"])[:160, :224]
+    everywhere = Restorer(segmenter=detector_weights(tmp_path, "segment", 10.0), classifier=None, detector="model")(gray)
+    assert (everywhere.mask == 255).all()
+    nowhere = Restorer(segmenter=detector_weights(tmp_path, "segment", -10.0), classifier=None, detector="model")(gray)
+    assert (nowhere.mask == 0).all()
+    np.testing.assert_array_equal(nowhere.inpainted, gray)  # nothing found: the photo's gray kept as it is
+
+
+def test_the_classifier_gates_inpainting(tmp_path: Path, photos: dict[str, np.ndarray]) -> None:
+    gray = to_gray(photos["coffee"])[:160, :224]
+    seg = detector_weights(tmp_path, "segment", 10.0)
+    clean = Restorer(segmenter=seg, classifier=detector_weights(tmp_path, "classify", -10.0), detector="model")(gray)
+    assert clean.p_damaged is not None and clean.p_damaged < 0.01
+    assert (clean.mask == 0).all()
+    np.testing.assert_array_equal(clean.inpainted, gray)
+    damaged = Restorer(segmenter=seg, classifier=detector_weights(tmp_path, "classify", 10.0), detector="model")(gray)
+    assert damaged.p_damaged > 0.99 and (damaged.mask == 255).all()
+
+
+def test_classify_command(tmp_path: Path, photos: dict[str, np.ndarray], runner) -> None:
+    Image.fromarray(photos["coffee"]).save(tmp_path / "a.png")
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    weights = detector_weights(tmp_path, "classify", 10.0)
+    res = invoke(runner, "classify", tmp_path / "a.png", tmp_path / "broken.png", "--weights", weights)
+    assert res.exit_code == 2
+    lines = [json.loads(line) for line in res.stdout.splitlines()]
+    assert lines == [{"path": str(tmp_path / "a.png"), "damaged": True, "p": round(1 / (1 + np.exp(-10.0)), 6)}]
+    assert "broken.png" in res.stderr

@@ -139,17 +139,30 @@ def evaluate(
         raise typer.Exit(2)
 
 
-DETECTOR_HELP = "damage detection: model (the network's own), flat (one-value fills), both (union)"
+DETECTOR_HELP = "damage detection: model (the segmenter, else the inpainter's head), flat (one-value fills), both (union)"
+SEGMENTER_HELP = "damage segmenter weights, or 'none' (default: the shipped one when present)"
+CLASSIFIER_HELP = "damaged/clean classifier weights run first, or 'none' (default: the shipped one when present)"
 
 
 BACKEND_HELP = "torch, or onnx (onnxruntime; --weights may name an exported NAME.fill.onnx)"
 
 
-def _restorer(weights: list[Path] | None, tile: int | None, color_strength: float = 1.0, detector: str = "both", backend: str = "torch"):
+def _restorer(
+    weights: list[Path] | None,
+    tile: int | None,
+    color_strength: float = 1.0,
+    detector: str = "both",
+    backend: str = "torch",
+    segmenter: str = "default",
+    classifier: str = "default",
+):
     from restoria.pipeline import Restorer
 
+    seg, cls = (None if v.lower() == "none" else v for v in (segmenter, classifier))
     try:
-        return Restorer(weights or None, tile=tile, color_strength=color_strength, detector=detector, backend=backend)
+        return Restorer(
+            weights or None, tile=tile, color_strength=color_strength, detector=detector, backend=backend, segmenter=seg, classifier=cls
+        )
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
     except ValueError as exc:
@@ -165,6 +178,7 @@ def predict(
     backend: str = typer.Option("torch", help=BACKEND_HELP),
     tile: Optional[int] = typer.Option(1024, help="tile side for large inputs"),
     detector: str = typer.Option("both", help=DETECTOR_HELP),
+    segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
 ) -> None:
     """DATA/test.csv -> OUT/<ID>.png (RGB, same size as the input) and optionally the submission ZIP."""
     from restoria.io import read_csv
@@ -174,7 +188,8 @@ def predict(
         total = len(read_csv(data / "test.csv", required=("ID", "input_image_path")))
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
-    restorer = _restorer(weights, tile, detector=detector, backend=backend)
+    # every competition photo is damaged: no classifier gate in predict
+    restorer = _restorer(weights, tile, detector=detector, backend=backend, segmenter=segmenter, classifier="none")
     with progress_bar(total, "predict") as advance:
         written, errors = run(data, out, restorer, zip_path, progress=advance)
     report_errors(errors)
@@ -195,13 +210,15 @@ def restore(
     detector: str = typer.Option("both", help=DETECTOR_HELP),
     keep_color: bool = typer.Option(False, "--keep-color", help="colour photos keep their colours outside the damage"),
     backend: str = typer.Option("torch", help=BACKEND_HELP),
+    segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
+    classifier: str = typer.Option("default", help=CLASSIFIER_HELP),
 ) -> None:
     """Restore any photos: detect the damage, inpaint it, colorize; writes OUT/<name>.png."""
     from restoria.io import list_images
     from restoria.restore import restore_files
 
     files = list_images(inputs)
-    restorer = _restorer(weights, tile, color_strength, detector, backend)
+    restorer = _restorer(weights, tile, color_strength, detector, backend, segmenter, classifier)
     with progress_bar(len(files), "restore") as advance:
         written, errors, notes = restore_files(files, out, restorer, mask, save_stages, keep_color, progress=advance)
     for n in notes:
@@ -220,6 +237,36 @@ def examples(out: Path = typer.Option(..., "--out", help="folder for the example
 
     written = write_examples(out)
     err.print(f"wrote {len(written)} damaged example photos to {out}")
+
+
+@app.command()
+def classify(
+    inputs: list[Path] = typer.Argument(..., help="photos: files or folders"),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="classifier weights (default: the shipped one)"),
+    threshold: float = typer.Option(0.5, help="P(damaged) at which a photo counts as damaged"),
+) -> None:
+    """Is each photo damaged? One JSON line per photo: {"path", "damaged", "p"}."""
+    from restoria.data import to_gray
+    from restoria.detect import DamageClassifier
+    from restoria.io import list_images, read_image
+    from restoria.weights import default_weights
+
+    path = weights or default_weights("classify.safetensors")
+    try:
+        model = DamageClassifier(path)
+    except InputError as exc:
+        fail(f"{exc.path}: {exc.reason}")
+    errors = []
+    for f in list_images(inputs):
+        try:
+            p = model(to_gray(read_image(f, "RGB")))
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        print(json.dumps({"path": str(f), "damaged": p >= threshold, "p": round(p, 6)}), flush=True)
+    report_errors(errors)
+    if errors:
+        raise typer.Exit(2)
 
 
 @app.command()

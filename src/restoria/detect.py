@@ -3,13 +3,18 @@
 The competition's damage (and much real-world damage: a patch of paint, a blank tear) is a region of ONE
 gray value. Natural photos almost never hold hundreds of connected pixels of exactly one value outside
 clipped highlights and shadows, so flat connected components are a precise, training-free detector. The
-restore pipeline combines it with the network's own damage prediction.
+restore pipeline combines it with a learned one: the dedicated segmenter (`Segmenter`) or the
+inpainter's own damage head, and may first ask a classifier (`DamageClassifier`) whether the photo is
+damaged at all.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
+import torch
 
 REFERENCE_SIZE = 512
 MIN_AREA_AT_REFERENCE = 300  # the competition's polygons exceed 625 px; their flat interior is a bit less
@@ -70,3 +75,47 @@ def flat_regions(
             continue
         mask[y0:y1, x0:x1] |= comp * np.uint8(255)
     return mask
+
+
+class Segmenter:
+    """A trained damage segmenter (`restoria train --config configs/segment.yaml`) over photos of any
+    size: tiled like the restorer, so memory stays bounded."""
+
+    def __init__(self, weights: str | Path, device: str = "cpu") -> None:
+        from restoria.weights import load_model
+
+        self.net = load_model(weights, device)
+        self.in_channels = int(self.net.meta["model"].get("in_channels", 1))
+        self.device = device
+
+    @torch.inference_mode()
+    def __call__(self, gray: torch.Tensor, tile: int | None = 1024) -> torch.Tensor:
+        """(1, 1, H, W) gray in [0, 1] -> damage probability (1, 1, H, W)."""
+        from restoria.models.segmenter import segment_logits
+        from restoria.pipeline import run_tiled
+
+        x = gray.expand(-1, self.in_channels, -1, -1)
+        return run_tiled(lambda t: torch.sigmoid(segment_logits(self.net, t)), x, tile)
+
+
+class DamageClassifier:
+    """A trained damaged/clean classifier (`restoria train --config configs/classify.yaml`): the whole
+    photo, resized as in training, -> probability that it is damaged."""
+
+    def __init__(self, weights: str | Path, device: str = "cpu") -> None:
+        from restoria.weights import load_model
+
+        self.net = load_model(weights, device)
+        cfg = self.net.meta.get("config", {})
+        self.size = int(cfg.get("data", {}).get("size", 160))
+        self.in_channels = int(self.net.meta["model"].get("in_channels", 1))
+        self.device = device
+
+    @torch.inference_mode()
+    def __call__(self, gray: np.ndarray) -> float:
+        """uint8 gray (H, W) -> P(damaged)."""
+        from restoria.data import to_tensor
+        from restoria.transforms import resize
+
+        x = resize(to_tensor(gray), self.size, self.size)[None].to(self.device)
+        return float(self.net.predict_proba(x.expand(-1, self.in_channels, -1, -1))[0])

@@ -1,4 +1,4 @@
-"""Restore = detect the damage -> inpaint it -> colorize, as plain composition of stages.
+"""Restore = (is it damaged?) -> find the damage -> inpaint it -> colorize, as plain composition of stages.
 
 Works on any size: the networks run on reflect-padded tiles with overlap, blended with smooth weights,
 so memory stays bounded on large photos. Several weights files make an ensemble (outputs averaged).
@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from restoria.data import to_tensor, to_uint8
-from restoria.detect import drop_small_regions, flat_regions
-from restoria.weights import load_model
+from restoria.detect import DamageClassifier, Segmenter, drop_small_regions, flat_regions
+from restoria.weights import default_weights, load_model
 
 DETECTORS = ("model", "flat", "both")
 BACKENDS = ("torch", "onnx")
@@ -33,6 +33,7 @@ class Stages:
     inpainted: np.ndarray  # (H, W) restored gray
     colorized: np.ndarray  # (H, W, 3) colour of the restored gray
     restored: np.ndarray  # (H, W, 3) final result
+    p_damaged: float | None = None  # the classifier's answer, when one was asked
 
 
 def _pad(x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
@@ -102,8 +103,21 @@ def load_backend_model(weights: str | Path | None, backend: str, device: str) ->
     return OnnxRestorer(cached_export(weights))
 
 
+def shipped_or(path: str | Path | None, name: str) -> Path | None:
+    """`path` as given; "default" means the shipped file `name` when the package has one."""
+    if path != "default":
+        return Path(path) if path else None
+    shipped = default_weights(name)
+    return shipped if shipped.exists() else None
+
+
 class Restorer:
-    """The restore pipeline over one or more trained two-stage models (an ensemble averages them)."""
+    """The restore pipeline over one or more trained two-stage models (an ensemble averages them).
+
+    Damage is found by a learned detector (the dedicated segmenter when one is given or shipped, else
+    the inpainter's own damage head) and/or flat-fill detection; a classifier, when given or shipped,
+    first decides whether the photo is damaged at all (below `threshold` nothing is inpainted).
+    """
 
     def __init__(
         self,
@@ -113,6 +127,9 @@ class Restorer:
         color_strength: float = 1.0,
         detector: str = "both",
         backend: str = "torch",
+        segmenter: str | Path | None = "default",
+        classifier: str | Path | None = "default",
+        threshold: float = 0.5,
     ) -> None:
         if detector not in DETECTORS:
             raise ValueError(f"detector must be one of {DETECTORS}, got {detector!r}")
@@ -123,6 +140,10 @@ class Restorer:
         self.tile = tile
         self.color_strength = color_strength
         self.detector = detector
+        seg, cls = shipped_or(segmenter, "segment.safetensors"), shipped_or(classifier, "classify.safetensors")
+        self.segmenter = Segmenter(seg, device) if seg else None
+        self.classifier = DamageClassifier(cls, device) if cls else None
+        self.threshold = threshold
 
     @torch.inference_mode()
     def inpaint(self, gray: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -134,12 +155,13 @@ class Restorer:
             probs.append(out[:, 1:2])
         return torch.stack(probs).mean(0), torch.stack(fills).mean(0)
 
-    def detect(self, gray: np.ndarray, model_prob: torch.Tensor) -> torch.Tensor:
-        """Damage mask: the network's (regions too small to be lost ones dropped), flat-fill
+    def detect(self, gray: np.ndarray, x: torch.Tensor, model_prob: torch.Tensor) -> torch.Tensor:
+        """Damage mask: the learned detector's (regions too small to be lost ones dropped), flat-fill
         detection, or their union."""
         found = np.zeros(gray.shape, np.uint8)
         if self.detector in ("model", "both"):
-            found |= drop_small_regions(model_prob[0, 0].cpu().numpy() > 0.5)
+            learned = self.segmenter(x, self.tile) if self.segmenter else model_prob
+            found |= drop_small_regions(learned[0, 0].cpu().numpy() > 0.5)
         if self.detector in ("flat", "both"):
             found |= flat_regions(gray)
         return torch.from_numpy(found > 0).float()[None, None].to(model_prob.device)
@@ -157,16 +179,26 @@ class Restorer:
         """Restore a uint8 gray (H, W) photo; `mask` (H, W, >0 = damaged) overrides detection.
         `keep` is the photo's own colour (H, W, 3): it is kept everywhere outside the damage."""
         x = to_tensor(gray)[None].to(self.device)
-        model_prob, fill = self.inpaint(x)
+        p_damaged = self.classifier(gray) if self.classifier and mask is None else None
+        if p_damaged is not None and p_damaged < self.threshold:
+            mask = np.zeros_like(gray)  # judged undamaged: only colorized
+        if mask is not None and not mask.any():
+            model_prob, fill = torch.zeros_like(x), x  # nothing to inpaint: skip the inpainter
+        else:
+            model_prob, fill = self.inpaint(x)
         if mask is not None:
             prob = torch.from_numpy((mask > 0).astype(np.float32))[None, None].to(self.device)
         else:
-            prob = self.detect(gray, model_prob)
+            prob = self.detect(gray, x, model_prob)
         inpainted = prob * fill + (1 - prob) * x
         rgb = self.colorize(inpainted)
         colorized = to_uint8(rgb[0])
         damaged = (prob[0, 0] > 0.5).cpu().numpy()
         restored = colorized if keep is None else np.where(damaged[..., None], colorized, keep)
         return Stages(
-            mask=damaged.astype(np.uint8) * 255, inpainted=to_uint8(inpainted[0]), colorized=colorized, restored=restored
+            mask=damaged.astype(np.uint8) * 255,
+            inpainted=to_uint8(inpainted[0]),
+            colorized=colorized,
+            restored=restored,
+            p_damaged=p_damaged,
         )
