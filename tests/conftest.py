@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 from PIL import Image
 from typer.testing import CliRunner
@@ -48,6 +49,20 @@ def runner() -> CliRunner:
 def invoke(runner: CliRunner, *args: object):
     """Run the CLI in-process; returns the click Result (exit_code, stdout, stderr)."""
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def fixed_batch_losses(
+    task: torch.nn.Module, batch: dict[str, torch.Tensor], opt: torch.optim.Optimizer, steps: int
+) -> list[float]:
+    """The training loss over `steps` optimiser steps on one fixed batch: a task that can learn drives it down."""
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = task.training_step(batch, 0)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    return losses
 
 
 @pytest.fixture(scope="session")

@@ -13,14 +13,14 @@ judges the whole photo, and a crop could cut the damage out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-import lightning as L
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from restoria.damage import DamageConfig, apply_damage
-from restoria.data import Row, fold_rows, layout_rows, split_indices, to_gray, to_tensor
+from restoria.data import Row, SplitDataModule, check_channels, to_gray, to_tensor
 from restoria.io import IMAGE_SUFFIXES, InputError, read_image
 from restoria.transforms import fit, sample_rng
 
@@ -39,15 +39,15 @@ def class_files(root: Path, classes: tuple[str, str]) -> list[tuple[Path, int]]:
     return items
 
 
+@dataclass(eq=False)
 class ClassFolderDataset(Dataset):
     """(image file, label) -> {"id", "input" (C, S, S), "label" float}."""
 
-    def __init__(self, items: list[tuple[Path, int]], size: int, channels: int, train: bool, flip: bool = True) -> None:
-        self.items = items
-        self.size = size
-        self.channels = channels
-        self.train = train
-        self.flip = flip
+    items: list[tuple[Path, int]]
+    size: int
+    channels: int
+    train: bool
+    flip: bool = True
 
     def __len__(self) -> int:
         return len(self.items)
@@ -59,19 +59,21 @@ class ClassFolderDataset(Dataset):
         return {"id": path.stem, "input": image, "label": torch.tensor(float(label))}
 
 
+@dataclass(eq=False)
 class LayoutClassDataset(Dataset):
     """A `restoria prepare` split as two classes: item 2k is photo k clean (label 0), 2k+1 damaged (1)."""
 
-    def __init__(self, rows: list[Row], size: int, train: bool, damage: DamageConfig, fresh_damage: float = 0.5, flip: bool = True) -> None:
-        missing = [r.id for r in rows if r.gt is None or (r.input is None and not train)]
+    rows: list[Row]
+    size: int
+    train: bool
+    damage: DamageConfig
+    fresh_damage: float = 0.5
+    flip: bool = True
+
+    def __post_init__(self) -> None:
+        missing = [r.id for r in self.rows if r.gt is None or (r.input is None and not self.train)]
         if missing:
             raise InputError(missing[0], f"{len(missing)} row(s) without ground truth (or damaged input), e.g. {', '.join(missing[:3])}")
-        self.rows = rows
-        self.size = size
-        self.train = train
-        self.damage = damage
-        self.fresh_damage = fresh_damage
-        self.flip = flip
 
     def __len__(self) -> int:
         return 2 * len(self.rows)
@@ -89,7 +91,7 @@ class LayoutClassDataset(Dataset):
         return {"id": f"{row.id}_{'damaged' if damaged else 'clean'}", "input": image, "label": torch.tensor(float(damaged))}
 
 
-class ClassifyDataModule(L.LightningDataModule):
+class ClassifyDataModule(SplitDataModule):
     """Binary classification data for `restoria train` (task: classify); see the module docstring.
 
     `classes`: [negative, positive] folder names. A `restoria prepare` dataset is gray, so it needs
@@ -114,26 +116,15 @@ class ClassifyDataModule(L.LightningDataModule):
         fold: int = 0,
         max_val: int | None = None,
     ) -> None:
-        super().__init__()
-        if channels not in (1, 3):
-            raise ValueError(f"data.channels must be 1 (gray) or 3 (RGB), got {channels}")
+        check_channels(channels)
         if len(classes) != 2:
             raise ValueError(f"data.classes must name two folders [negative, positive], got {classes}")
-        self.data = data
+        super().__init__(data, batch_size, val_batch_size, num_workers, damage, folds, fold, max_val, val_fraction, split_seed)
         self.size = size
         self.channels = channels
         self.classes = (str(classes[0]), str(classes[1]))
-        self.batch_size = batch_size
-        self.val_batch_size = val_batch_size
-        self.num_workers = num_workers
         self.fresh_damage = fresh_damage
-        self.damage = DamageConfig.from_dict(damage)
         self.flip = flip
-        self.val_fraction = val_fraction
-        self.split_seed = split_seed
-        self.folds = folds
-        self.fold = fold
-        self.max_val = max_val
 
     def setup(self, stage: str | None = None) -> None:
         root = Path(self.data)
@@ -141,37 +132,14 @@ class ClassifyDataModule(L.LightningDataModule):
             if self.channels != 1:
                 raise ValueError("a `restoria prepare` dataset is gray: use data.channels 1 (and model.in_channels 1)")
             self.classes = ("clean", "damaged")
-            if self.folds:
-                train_rows, val_rows = fold_rows(root, self.folds, self.fold)
-            else:
-                train_rows, val_rows = layout_rows(root, "train"), layout_rows(root, "val")
-            val_rows = val_rows[: self.max_val] if self.max_val else val_rows
-            self.train_set: Dataset = LayoutClassDataset(train_rows, self.size, True, self.damage, self.fresh_damage, self.flip)
-            self.val_set: Dataset = LayoutClassDataset(val_rows, self.size, False, self.damage)
+            train_rows, val_rows = self.layout_split()
+            self.train_set = LayoutClassDataset(train_rows, self.size, True, self.damage, self.fresh_damage, self.flip)
+            self.val_set = LayoutClassDataset(self.trim_val(val_rows), self.size, False, self.damage)
             return
         if (root / "train").is_dir() and (root / "val").is_dir():
             train, val = class_files(root / "train", self.classes), class_files(root / "val", self.classes)
         else:
             items = class_files(root, self.classes)
-            train_idx, val_idx = split_indices(len(items), self.val_fraction, self.folds, self.fold, self.split_seed, [lab for _, lab in items])
-            train, val = [items[i] for i in train_idx], [items[i] for i in val_idx]
-        val = val[: self.max_val] if self.max_val else val
+            train, val = self.folder_split(items, [lab for _, lab in items])
         self.train_set = ClassFolderDataset(train, self.size, self.channels, True, self.flip)
-        self.val_set = ClassFolderDataset(val, self.size, self.channels, False)
-
-    def _loader(self, ds: Dataset, batch: int, shuffle: bool) -> DataLoader:
-        return DataLoader(
-            ds,
-            batch_size=batch,
-            shuffle=shuffle,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-            pin_memory=torch.cuda.is_available(),
-            drop_last=shuffle and len(ds) >= batch,  # batch norm in the head needs more than one image
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, self.batch_size, True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, self.val_batch_size, False)
+        self.val_set = ClassFolderDataset(self.trim_val(val), self.size, self.channels, False)

@@ -1,4 +1,4 @@
-"""Datasets and the LightningDataModule for restoration.
+"""Datasets and the LightningDataModule for restoration, and the DataModule plumbing every task shares.
 
 Training reads the colour ground truth and draws NEW damage every time it sees a photo (random crop,
 flip, polygons), so the model never sees the same lost region twice. Validation and prediction read the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import lightning as L
@@ -18,6 +19,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from restoria.damage import DamageConfig, apply_damage
 from restoria.io import InputError, read_csv, read_image, resolve_inside
+
+T = TypeVar("T")
 
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:
@@ -135,61 +138,6 @@ def fold_rows(data: str | Path, folds: int, fold: int) -> tuple[list[Row], list[
     return [rows[i] for i in train_idx], [rows[i] for i in val_idx]
 
 
-class RestoreDataModule(L.LightningDataModule):
-    """Train on fresh damage over DATA's train ground truth; validate on DATA's fixed val split."""
-
-    def __init__(
-        self,
-        data: str,
-        crop: int = 256,
-        batch_size: int = 8,
-        val_batch_size: int = 4,
-        num_workers: int = 0,
-        damage: dict | None = None,
-        folds: int | None = None,
-        fold: int = 0,
-        max_val: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.data = data
-        self.crop = crop
-        self.batch_size = batch_size
-        self.val_batch_size = val_batch_size
-        self.num_workers = num_workers
-        self.damage = DamageConfig.from_dict(damage)
-        self.folds = folds
-        self.fold = fold
-        self.max_val = max_val
-
-    def setup(self, stage: str | None = None) -> None:
-        if self.folds:
-            train, val = fold_rows(self.data, self.folds, self.fold)
-        else:
-            train, val = layout_rows(self.data, "train"), layout_rows(self.data, "val")
-        missing = [r.id for r in train if r.gt is None]
-        if missing:
-            raise InputError(Path(self.data) / "train.csv", f"rows without gt_image_path: {missing[:3]}")
-        self.train_set = FreshDamageDataset([r.gt for r in train], self.crop, self.damage)
-        self.val_set = LayoutDataset(val[: self.max_val] if self.max_val else val)
-
-    def _loader(self, ds: Dataset, batch: int, shuffle: bool) -> DataLoader:
-        return DataLoader(
-            ds,
-            batch_size=batch,
-            shuffle=shuffle,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-            pin_memory=torch.cuda.is_available(),
-            drop_last=shuffle and len(ds) >= batch,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, self.batch_size, True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, self.val_batch_size, False)
-
-
 def split_indices(
     n: int, val_fraction: float, folds: int | None, fold: int, seed: int, labels: list[int] | None = None
 ) -> tuple[list[int], list[int]]:
@@ -202,7 +150,8 @@ def split_indices(
             raise ValueError(f"--fold must be in 0..{folds - 1}, got {fold}")
         if n < folds:
             raise ValueError(f"{n} samples cannot be split into {folds} folds")
-        splitter = StratifiedKFold(folds, shuffle=True, random_state=seed) if labels else KFold(folds, shuffle=True, random_state=seed)
+        kfold = StratifiedKFold if labels else KFold
+        splitter = kfold(folds, shuffle=True, random_state=seed)
         train_idx, val_idx = list(splitter.split(np.zeros(n), labels))[fold]
         return sorted(int(i) for i in train_idx), sorted(int(i) for i in val_idx)
     if not 0 < val_fraction < 1:
@@ -220,3 +169,102 @@ def split_indices(
         except ValueError:
             pass
     return sorted(int(i) for i in order[n_val:]), sorted(int(i) for i in order[:n_val])
+
+
+def check_channels(channels: int) -> None:
+    """The detectors read gray or RGB only; say so when the DataModule is built, before any file is read."""
+    if channels not in (1, 3):
+        raise ValueError(f"data.channels must be 1 (gray) or 3 (RGB), got {channels}")
+
+
+class SplitDataModule(L.LightningDataModule):
+    """The plumbing every task's DataModule shares, so all split, trim and batch alike: the train/val rows
+    of a `restoria prepare` layout (its CSVs, or a group K-fold), the split of a folder without one
+    (`split_indices`), the `max_val` trim and the DataLoaders. Subclasses set `train_set` and `val_set`."""
+
+    train_set: Dataset
+    val_set: Dataset
+
+    def __init__(
+        self,
+        data: str,
+        batch_size: int,
+        val_batch_size: int,
+        num_workers: int,
+        damage: dict | None,
+        folds: int | None,
+        fold: int,
+        max_val: int | None,
+        val_fraction: float = 0.3,
+        split_seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.data = data
+        self.batch_size = batch_size
+        self.val_batch_size = val_batch_size
+        self.num_workers = num_workers
+        self.damage = DamageConfig.from_dict(damage)
+        self.folds = folds
+        self.fold = fold
+        self.max_val = max_val
+        self.val_fraction = val_fraction
+        self.split_seed = split_seed
+
+    def layout_split(self) -> tuple[list[Row], list[Row]]:
+        """Train and val rows of a layout: fold `fold` of a group K-fold over train+val, else its own CSVs."""
+        if self.folds:
+            return fold_rows(self.data, self.folds, self.fold)
+        return layout_rows(self.data, "train"), layout_rows(self.data, "val")
+
+    def folder_split(self, items: list[T], labels: list[int] | None = None) -> tuple[list[T], list[T]]:
+        """Train and val items of a folder without its own split: the seeded hold-out or K-fold of `split_indices`."""
+        train_idx, val_idx = split_indices(len(items), self.val_fraction, self.folds, self.fold, self.split_seed, labels)
+        return [items[i] for i in train_idx], [items[i] for i in val_idx]
+
+    def trim_val(self, items: list[T]) -> list[T]:
+        """The first `max_val` validation items (all when unset), so a validation pass stays short."""
+        return items[: self.max_val] if self.max_val else items
+
+    def _loader(self, ds: Dataset, batch: int, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            ds,
+            batch_size=batch,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            pin_memory=torch.cuda.is_available(),
+            drop_last=shuffle and len(ds) >= batch,  # no lone last image: batch norm needs more than one
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, self.batch_size, True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, self.val_batch_size, False)
+
+
+class RestoreDataModule(SplitDataModule):
+    """Train on fresh damage over DATA's train ground truth; validate on DATA's fixed val split."""
+
+    def __init__(
+        self,
+        data: str,
+        crop: int = 256,
+        batch_size: int = 8,
+        val_batch_size: int = 4,
+        num_workers: int = 0,
+        damage: dict | None = None,
+        folds: int | None = None,
+        fold: int = 0,
+        max_val: int | None = None,
+    ) -> None:
+        super().__init__(data, batch_size, val_batch_size, num_workers, damage, folds, fold, max_val)
+        self.crop = crop
+
+    def setup(self, stage: str | None = None) -> None:
+        train, val = self.layout_split()
+        missing = [r.id for r in train if r.gt is None]
+        if missing:
+            raise InputError(Path(self.data) / "train.csv", f"rows without gt_image_path: {missing[:3]}")
+        self.train_set = FreshDamageDataset([r.gt for r in train], self.crop, self.damage)
+        self.val_set = LayoutDataset(self.trim_val(val))

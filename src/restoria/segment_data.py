@@ -10,15 +10,14 @@ DATA is either
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-import lightning as L
-import torch
 from PIL import Image
 from torch.utils.data import ConcatDataset, DataLoader, Dataset
 
 from restoria.damage import DamageConfig
-from restoria.data import FreshDamageDataset, fold_rows, layout_rows, split_indices, to_tensor
+from restoria.data import FreshDamageDataset, SplitDataModule, check_channels, layout_rows, to_tensor
 from restoria.io import IMAGE_SUFFIXES, InputError, read_image
 from restoria.transforms import binarize, fit, sample_rng, to_channels
 
@@ -46,16 +45,16 @@ def folder_pairs(data: str | Path) -> list[tuple[str, Path, Path]]:
     return [(p.stem, p, masks[p.stem]) for p in images]
 
 
+@dataclass(eq=False)
 class MaskPairDataset(Dataset):
     """Fixed (image, mask) files -> {"id", "input" (C, S, S), "mask" (1, S, S) in {0, 1}}."""
 
-    def __init__(self, pairs: list[tuple[str, Path, Path]], size: int, fit_mode: str, channels: int, train: bool, flip: bool = True) -> None:
-        self.pairs = pairs
-        self.size = size
-        self.fit_mode = fit_mode
-        self.channels = channels
-        self.train = train
-        self.flip = flip
+    pairs: list[tuple[str, Path, Path]]
+    size: int
+    fit_mode: str
+    channels: int
+    train: bool
+    flip: bool = True
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -99,7 +98,7 @@ def same_size(paths: list[Path]) -> bool:
     return len(sizes) <= 1
 
 
-class SegmentDataModule(L.LightningDataModule):
+class SegmentDataModule(SplitDataModule):
     """Binary segmentation data for `restoria train` (task: segment); see the module docstring.
 
     `fit`: "crop" (random crops of `size` at the photo's own scale; validation on whole images) or
@@ -127,34 +126,20 @@ class SegmentDataModule(L.LightningDataModule):
         fold: int = 0,
         max_val: int | None = None,
     ) -> None:
-        super().__init__()
-        if channels not in (1, 3):
-            raise ValueError(f"data.channels must be 1 (gray) or 3 (RGB), got {channels}")
-        self.data = data
+        check_channels(channels)
+        super().__init__(data, batch_size, val_batch_size, num_workers, damage, folds, fold, max_val, val_fraction, split_seed)
         self.size = size
         self.fit_mode = fit
         self.channels = channels
-        self.batch_size = batch_size
-        self.val_batch_size = val_batch_size
-        self.num_workers = num_workers
         self.fresh_damage = fresh_damage
         self.fixed_inputs = fixed_inputs
-        self.damage = DamageConfig.from_dict(damage)
         self.flip = flip
-        self.val_fraction = val_fraction
-        self.split_seed = split_seed
-        self.folds = folds
-        self.fold = fold
-        self.max_val = max_val
 
     def setup(self, stage: str | None = None) -> None:
         self.layout = detect_layout(self.data)
-        mode = self.fit_mode or ("crop" if self.layout == "layout" else "resize")
+        mode = self._mode()
         if self.layout == "layout":
-            if self.folds:
-                train_rows, val_rows = fold_rows(self.data, self.folds, self.fold)
-            else:
-                train_rows, val_rows = layout_rows(self.data, "train"), layout_rows(self.data, "val")
+            train_rows, val_rows = self.layout_split()
             parts: list[Dataset] = []
             if self.fixed_inputs:
                 parts.append(MaskPairDataset(self._pairs(train_rows), self.size, mode, self.channels, True, self.flip))
@@ -162,16 +147,17 @@ class SegmentDataModule(L.LightningDataModule):
             parts += [FreshDamageMasks(gts, self.size, mode, self.channels, self.damage, self.flip)] * (self.fresh_damage if gts else 0)
             if not parts:
                 raise InputError(self.data, "nothing to train on: no fixed inputs (fixed_inputs false) and no ground truth for fresh damage")
-            self.train_set: Dataset = ConcatDataset(parts)
+            self.train_set = ConcatDataset(parts)
             val_pairs = self._pairs(val_rows)
         else:
-            pairs = folder_pairs(self.data)
-            train_idx, val_idx = split_indices(len(pairs), self.val_fraction, self.folds, self.fold, self.split_seed)
-            self.train_set = MaskPairDataset([pairs[i] for i in train_idx], self.size, mode, self.channels, True, self.flip)
-            val_pairs = [pairs[i] for i in val_idx]
-        val_pairs = val_pairs[: self.max_val] if self.max_val else val_pairs
+            train_pairs, val_pairs = self.folder_split(folder_pairs(self.data))
+            self.train_set = MaskPairDataset(train_pairs, self.size, mode, self.channels, True, self.flip)
+        val_pairs = self.trim_val(val_pairs)
         self.val_set = MaskPairDataset(val_pairs, self.size, mode, self.channels, False)
         self._val_batch = self.val_batch_size if mode == "resize" or same_size([p for _, p, _ in val_pairs]) else 1
+
+    def _mode(self) -> str:
+        return self.fit_mode or ("crop" if self.layout == "layout" else "resize")
 
     @staticmethod
     def _pairs(rows: list) -> list[tuple[str, Path, Path]]:
@@ -185,7 +171,6 @@ class SegmentDataModule(L.LightningDataModule):
         a folder's train/val side of the split."""
         if not hasattr(self, "val_set"):
             self.setup()
-        mode = self.fit_mode or ("crop" if self.layout == "layout" else "resize")
         if self.layout == "layout":
             pairs = self._pairs(layout_rows(self.data, split))
         elif split == "val":
@@ -194,21 +179,8 @@ class SegmentDataModule(L.LightningDataModule):
             pairs = self.train_set.pairs  # type: ignore[attr-defined]
         else:
             raise ValueError(f"an image+mask folder has train and val splits, not {split!r}")
-        return MaskPairDataset(pairs, self.size, mode, self.channels, False)
-
-    def _loader(self, ds: Dataset, batch: int, shuffle: bool) -> DataLoader:
-        return DataLoader(
-            ds,
-            batch_size=batch,
-            shuffle=shuffle,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-            pin_memory=torch.cuda.is_available(),
-            drop_last=shuffle and len(ds) >= batch,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, self.batch_size, True)
+        return MaskPairDataset(pairs, self.size, self._mode(), self.channels, False)
 
     def val_dataloader(self) -> DataLoader:
+        # crop mode validates on whole images, which batch together only when they share one size
         return self._loader(self.val_set, self._val_batch, False)

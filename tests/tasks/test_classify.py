@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 import yaml
-from conftest import invoke
+from conftest import fixed_batch_losses, invoke
 from PIL import Image
 
 from restoria.classify_data import LayoutClassDataset
@@ -25,14 +25,7 @@ def test_loss_goes_down_on_a_fixed_batch(dataset: Path) -> None:
     assert batch["label"].tolist() == [0.0, 1.0] * 4  # each photo clean and damaged
     # the source's recipe; without dropout so the fixed batch gives a steady loss to compare
     task = ClassifyTask(model={"backbone": "resnet50", "freeze": {"keras_layers": 143}, "dropout": 0.0}, optimizer={"lr": 1e-3})
-    opt = task.configure_optimizers()
-    losses = []
-    for _ in range(12):
-        opt.zero_grad()
-        loss = task.training_step(batch, 0)
-        loss.backward()
-        opt.step()
-        losses.append(float(loss))
+    losses = fixed_batch_losses(task, batch, task.configure_optimizers(), 12)
     assert sum(losses[-3:]) < 0.7 * sum(losses[:3]), losses
 
 
