@@ -51,6 +51,13 @@ def invoke(runner: CliRunner, *args: object):
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
+def fixed_batch(ds: object, n: int, keys: tuple[str, ...]) -> dict[str, torch.Tensor]:
+    """A batch of the first `n` items, each drawn ONCE (fresh-damage datasets draw new damage at every
+    read, so reading per key would pair an input with another draw's mask)."""
+    items = [ds[i] for i in range(n)]
+    return {k: torch.stack([item[k] for item in items]) for k in keys}
+
+
 def fixed_batch_losses(
     task: torch.nn.Module, batch: dict[str, torch.Tensor], opt: torch.optim.Optimizer, steps: int
 ) -> list[float]:

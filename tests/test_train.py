@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from conftest import TINY_MODEL, fixed_batch_losses, invoke
+from conftest import TINY_MODEL, fixed_batch, fixed_batch_losses, invoke
 from restoria.data import FreshDamageDataset, layout_rows
 from restoria.damage import DamageConfig
 from restoria.tasks.restore import RestoreTask
@@ -18,7 +18,7 @@ def test_loss_goes_down_on_a_fixed_batch(dataset: Path) -> None:
     torch.manual_seed(0)
     rows = layout_rows(dataset, "train")
     ds = FreshDamageDataset([r.gt for r in rows[:4]], crop=64, damage=DamageConfig(max_bbox=100))
-    batch = {k: torch.stack([ds[i][k] for i in range(4)]) for k in ("input", "mask", "gray", "rgb")}
+    batch = fixed_batch(ds, 4, ("input", "mask", "gray", "rgb"))
     task = RestoreTask(model=TINY_MODEL)
     losses = fixed_batch_losses(task, batch, torch.optim.Adam(task.parameters(), lr=3e-3), 25)
     assert losses[-1] < 0.5 * losses[0], losses

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 import yaml
-from conftest import fixed_batch_losses, invoke
+from conftest import fixed_batch, fixed_batch_losses, invoke
 from PIL import Image
 
 from restoria.classify_data import LayoutClassDataset
@@ -21,7 +21,7 @@ from restoria.weights import load_model, read_metadata
 def test_loss_goes_down_on_a_fixed_batch(dataset: Path) -> None:
     torch.manual_seed(0)
     ds = LayoutClassDataset(layout_rows(dataset, "train")[:4], 64, True, DamageConfig())
-    batch = {k: torch.stack([ds[i][k] for i in range(8)]) for k in ("input", "label")}
+    batch = fixed_batch(ds, 8, ("input", "label"))
     assert batch["label"].tolist() == [0.0, 1.0] * 4  # each photo clean and damaged
     # the source's recipe; without dropout so the fixed batch gives a steady loss to compare
     task = ClassifyTask(model={"backbone": "resnet50", "freeze": {"keras_layers": 143}, "dropout": 0.0}, optimizer={"lr": 1e-3})
