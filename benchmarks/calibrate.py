@@ -26,7 +26,7 @@ from restoria.data import layout_rows, to_tensor, to_uint8
 from restoria.io import read_image
 from restoria.metrics import aggregate, image_scores
 from restoria.pipeline import Restorer
-from restoria.weights import load_model, save_weights
+from restoria.weights import ship
 
 
 def main() -> None:
@@ -81,20 +81,11 @@ def main() -> None:
     best = ranked[0]
     print(f"best: temperature {best[0]}, gain {best[1]:g}, bias {best[2]}: score {results[best]['score']:.4f}")
     if args.ship:
-        shipped = load_model(args.weights)
-        cfg = dict(shipped.meta["model"], chroma_gain=best[1], chroma_bias=list(best[2]))
+        overrides = {"chroma_gain": best[1], "chroma_bias": list(best[2])}
         if best[0] is not None:
-            cfg["chroma_temperature"] = best[0]
-        meta = {k: v for k, v in shipped.meta.items() if k != "model"}
-        meta["calibration"] = {
-            "split": args.split,
-            "n": len(rows),
-            "temperature": best[0],
-            "gain": best[1],
-            "bias": list(best[2]),
-            "score": results[best],
-        }
-        save_weights(shipped, args.ship, cfg, half=True, **meta)
+            overrides["chroma_temperature"] = best[0]
+        calibration = {"split": args.split, "n": len(rows), "temperature": best[0], "gain": best[1], "bias": list(best[2])}
+        ship(args.weights, args.ship, overrides, calibration=calibration | {"score": results[best]})
         print(f"shipped {args.ship} ({args.ship.stat().st_size / 1e6:.1f} MB)")
 
 

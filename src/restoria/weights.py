@@ -65,3 +65,16 @@ def load_model(path: str | Path | None = None, device: str | torch.device = "cpu
     model.load_state_dict(load_state(path))
     model.meta = meta  # type: ignore[attr-defined]
     return model.eval().to(device)
+
+
+
+def ship(src: str | Path, dst: str | Path, model_overrides: dict[str, Any] | None = None, **meta: Any) -> Path:
+    """Copy trained weights into the shipped form: float16 tensors, the same metadata plus `meta`, and
+    the model config with `model_overrides` (e.g. a colour calibration) applied.
+
+        python -c "from restoria.weights import ship; ship('runs/segment/model.safetensors', 'src/restoria/weights/segment.safetensors')"
+    """
+    model = load_model(src)
+    kept = {k: v for k, v in model.meta.items() if k != "model"}
+    save_weights(model, dst, {**model.meta["model"], **(model_overrides or {})}, half=True, **(kept | meta))
+    return Path(dst)
