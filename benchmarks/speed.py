@@ -1,7 +1,7 @@
 """Throughput of the restorer's networks at 512x512: eager PyTorch against onnxruntime, in one run.
 
 Both backends run the same two stages (fill + damage, colour) of the same weights on the same real
-photos (the bundled test photos, cut to 512x512), alternating, after a warm-up; the table gives images
+photos (the bundled test photos, resized to 512x512), alternating, after a warm-up; the table gives images
 per second, the ONNX/torch ratio and how far the outputs are apart. The competition score of the two
 backends is measured by benchmarks/quality.py (`--backends torch onnx`).
 
@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from rich.console import Console
@@ -28,12 +29,8 @@ from restoria.pipeline import load_backend_model
 
 
 def photos_512() -> list[torch.Tensor]:
-    out = []
-    for rgb in bundled_photos().values():
-        h, w = rgb.shape[:2]
-        if min(h, w) >= 512:
-            out.append(to_tensor(to_gray(rgb[(h - 512) // 2 : (h + 512) // 2, (w - 512) // 2 : (w + 512) // 2]))[None])
-    return out
+    """Every bundled photo, resized to 512x512 gray."""
+    return [to_tensor(to_gray(cv2.resize(rgb, (512, 512), interpolation=cv2.INTER_AREA)))[None] for rgb in bundled_photos().values()]
 
 
 def run(model: object, xs: list[torch.Tensor]) -> tuple[float, list[torch.Tensor]]:
