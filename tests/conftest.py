@@ -83,6 +83,15 @@ def dataset(tmp_path_factory: pytest.TempPathFactory, photo_dir: Path, runner: C
 
 
 @pytest.fixture(scope="session")
+def grouped(tmp_path_factory: pytest.TempPathFactory, dataset: Path, runner: CliRunner) -> Path:
+    """`restoria group` run on `dataset` with 2 folds: train_preproc.csv, test_preproc.csv, plots, embeddings."""
+    out = tmp_path_factory.mktemp("groups")
+    res = invoke(runner, "group", dataset, "--out", out, "--folds", 2)
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.fixture(scope="session")
 def tiny_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cfg = {
         "model": TINY_MODEL,

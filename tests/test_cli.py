@@ -41,6 +41,17 @@ def test_predict_evaluate_zip(tmp_path: Path, dataset: Path, trained_run: Path, 
     assert result["score"] == pytest.approx(float(np.mean(direct)), abs=1e-4)
 
 
+def test_predict_with_an_ensemble_and_tta(tmp_path: Path, dataset: Path, trained_run: Path, runner) -> None:
+    w = trained_run / "model.safetensors"
+    res = invoke(runner, "predict", "--data", dataset, "--out", tmp_path / "a", "--weights", w, "--weights", w, "--tta")
+    assert res.exit_code == 0, res.output
+    res = invoke(runner, "predict", "--data", dataset, "--out", tmp_path / "b", "--weights", w)
+    assert res.exit_code == 0, res.output
+    a, b = sorted((tmp_path / "a").glob("*.png")), sorted((tmp_path / "b").glob("*.png"))
+    assert [p.name for p in a] == [p.name for p in b]
+    assert any(not np.array_equal(np.asarray(Image.open(p)), np.asarray(Image.open(q))) for p, q in zip(a, b))
+
+
 def test_bad_rows_reported_others_written(tmp_path: Path, dataset: Path, trained_run: Path, runner) -> None:
     data = tmp_path / "data"
     shutil.copytree(dataset, data)

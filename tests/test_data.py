@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from restoria.damage import DamageConfig
 from restoria.data import FreshDamageDataset, LayoutDataset, fold_rows, layout_rows
+from restoria.group import GroupRow, write_group_csv
+from restoria.io import InputError
 
 
 def test_fresh_damage_each_time(dataset: Path) -> None:
@@ -33,6 +36,28 @@ def test_folds_group_by_source(dataset: Path) -> None:
         assert {r.id for r in train} | {r.id for r in val} == every
         seen |= {r.id for r in val}
     assert seen == every  # every row is validated exactly once over the folds
+
+
+def test_folds_from_a_group_csv(tmp_path: Path, dataset: Path) -> None:
+    """With a `restoria group` CSV the folds are its folds; outliers leave training when asked; rows it left
+    out of every fold are used nowhere; a CSV that does not match the dataset is refused."""
+    rows = layout_rows(dataset, "train") + layout_rows(dataset, "val")
+    fold_of = {r.id: i % 2 for i, r in enumerate(rows)}
+    fold_of[rows[-1].id] = -1
+    outlier = rows[2].id  # fold 0
+    groups = tmp_path / "train_preproc.csv"
+    write_group_csv(groups, [GroupRow(r.id, -(r.id == outlier), r.id == outlier, fold_of[r.id], 0.0, 0.0) for r in rows])
+    train, val = fold_rows(dataset, None, 1, groups)
+    assert {r.id for r in val} == {i for i, f in fold_of.items() if f == 1}
+    assert {r.id for r in train} == {i for i, f in fold_of.items() if f == 0}
+    train, val = fold_rows(dataset, 2, 1, groups, drop_outliers=True)
+    assert outlier not in {r.id for r in train} and {r.id for r in train} | {outlier} == {i for i, f in fold_of.items() if f == 0}
+    assert outlier in {r.id for r in fold_rows(dataset, 2, 0, groups, drop_outliers=True)[1]}  # still validated
+    with pytest.raises(ValueError, match="holds 2 folds, not 3"):
+        fold_rows(dataset, 3, 0, groups)
+    write_group_csv(groups, [GroupRow(r.id, 0, False, 0, 0.0, 0.0) for r in rows[1:]])
+    with pytest.raises(InputError, match="run `restoria group`"):
+        fold_rows(dataset, None, 0, groups)
 
 
 def test_layout_dataset_reads_masks(dataset: Path) -> None:

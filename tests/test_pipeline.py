@@ -1,5 +1,6 @@
-"""The restore pipeline: tiling (bounded memory, same result away from seams) and its learned damage
-detectors (the segmenter's mask is the one used; the classifier decides whether to inpaint at all)."""
+"""The restore pipeline: tiling (bounded memory, same result away from seams), its learned damage
+detectors (the segmenter's mask is the one used; the classifier decides whether to inpaint at all),
+ensembles and flip test-time augmentation."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from PIL import Image
 from conftest import invoke
 from restoria.data import to_gray
 from restoria.models import create_model
-from restoria.pipeline import Restorer, run_tiled
+from restoria.pipeline import Restorer, flip_tta, run_tiled
 from restoria.weights import save_weights
 
 
@@ -82,3 +83,39 @@ def test_classify_command(tmp_path: Path, photos: dict[str, np.ndarray], runner)
     lines = [json.loads(line) for line in res.stdout.splitlines()]
     assert lines == [{"path": str(tmp_path / "a.png"), "damaged": True, "p": round(1 / (1 + np.exp(-10.0)), 6)}]
     assert "broken.png" in res.stderr
+
+
+def test_an_ensemble_of_one_model_twice_is_that_model(trained_run: Path, photos: dict[str, np.ndarray]) -> None:
+    w = trained_run / "model.safetensors"
+    gray = to_gray(photos["astronaut"])[::2, ::2]
+    one = Restorer([w], segmenter=None, classifier=None)(gray)
+    two = Restorer([w, w], segmenter=None, classifier=None)(gray)
+    for stage in ("mask", "inpainted", "colorized", "restored"):
+        np.testing.assert_array_equal(getattr(two, stage), getattr(one, stage))
+
+
+def test_flip_tta_of_an_equivariant_function_changes_nothing() -> None:
+    x = torch.rand(1, 1, 40, 56)
+    symmetric = torch.tensor([[[[1.0, 2.0, 1.0], [0.5, -3.0, 0.5], [1.0, 0.0, 1.0]]]])  # mirror-symmetric kernel
+    lopsided = torch.tensor([[[[1.0, 2.0, -1.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]])
+    equivariant = lambda t: torch.nn.functional.conv2d(t, symmetric, padding=1)  # noqa: E731
+    other = lambda t: torch.nn.functional.conv2d(t, lopsided, padding=1)  # noqa: E731
+    torch.testing.assert_close(flip_tta(equivariant)(x), equivariant(x))
+    assert not torch.allclose(flip_tta(other)(x), other(x))
+
+
+def test_flip_tta_of_a_flip_equivariant_model_equals_no_tta(trained_run: Path, photos: dict[str, np.ndarray]) -> None:
+    """The trained networks made flip-equivariant (f and its mirror averaged): TTA must leave both stages as
+    they are, while on the real networks it changes the output (so TTA is applied)."""
+    w = trained_run / "model.safetensors"
+    x = torch.from_numpy(to_gray(photos["chelsea"])[None, None] / 255.0).float()
+    plain, tta = Restorer([w], segmenter=None, classifier=None), Restorer([w], segmenter=None, classifier=None, tta=True)
+    assert not torch.allclose(tta.inpaint(x)[1], plain.inpaint(x)[1])
+    for r in (plain, tta):
+        m = r.models[0]
+        for name in ("fill_and_damage", "color"):
+            setattr(m, name, flip_tta(getattr(m, name)))  # flip-equivariant by construction
+    for a, b in zip(tta.inpaint(x), plain.inpaint(x)):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(tta.colorize(x), plain.colorize(x), atol=1e-5, rtol=1e-5)
+

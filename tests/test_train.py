@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import torch
+import yaml
 
 from conftest import TINY_MODEL, fixed_batch, fixed_batch_losses, invoke
 from restoria.data import FreshDamageDataset, layout_rows
@@ -61,3 +62,17 @@ def test_folds_train(tmp_path: Path, dataset: Path, tiny_config: Path, runner) -
     res = invoke(runner, "train", "--config", tiny_config, "--data", dataset, "--out", tmp_path / "f",
                  "--max-steps", 1, "--folds", 3, "--fold", 1)
     assert res.exit_code == 0, res.output
+
+
+def test_train_on_group_folds(tmp_path: Path, dataset: Path, grouped: Path, tiny_config: Path, runner) -> None:
+    groups = grouped
+    out = tmp_path / "g"
+    res = invoke(runner, "train", "--config", tiny_config, "--data", dataset, "--out", out, "--max-steps", 1,
+                 "--groups", groups / "train_preproc.csv", "--drop-outliers", "--fold", 1)
+    assert res.exit_code == 0, res.output
+    saved = yaml.safe_load((out / "config.yaml").read_text())["data"]
+    assert saved["groups"] == str(groups / "train_preproc.csv") and saved["drop_outliers"] is True
+    res = invoke(runner, "train", "--config", tiny_config, "--data", dataset, "--out", tmp_path / "h", "--max-steps", 1,
+                 "--groups", groups / "train_preproc.csv", "--folds", 3)
+    assert res.exit_code == 2 and "holds 2 folds, not 3" in res.stderr
+

@@ -115,11 +115,16 @@ class ClassifyDataModule(SplitDataModule):
         folds: int | None = None,
         fold: int = 0,
         max_val: int | None = None,
+        groups: str | None = None,
+        drop_outliers: bool = False,
     ) -> None:
         check_channels(channels)
         if len(classes) != 2:
             raise ValueError(f"data.classes must name two folders [negative, positive], got {classes}")
-        super().__init__(data, batch_size, val_batch_size, num_workers, damage, folds, fold, max_val, val_fraction, split_seed)
+        super().__init__(
+            data, batch_size, val_batch_size, num_workers, damage, folds, fold, max_val, val_fraction, split_seed,
+            groups, drop_outliers,
+        )
         self.size = size
         self.channels = channels
         self.classes = (str(classes[0]), str(classes[1]))

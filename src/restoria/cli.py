@@ -69,6 +69,52 @@ def prepare(
         raise typer.Exit(2)
 
 
+GROUP_OUT_HELP = "folder for train_preproc.csv, test_preproc.csv, umap.png, clusters.png (default DATA/groups)"
+GROUP_IMAGE_HELP = "input (the damaged gray every split has) or gt (colour ground truth where a row has one)"
+
+
+@app.command()
+def group(
+    data: Path = typer.Argument(..., help="`restoria prepare` dataset (train/val/test CSVs) or any folder of photos"),
+    out: Optional[Path] = typer.Option(None, "--out", help=GROUP_OUT_HELP),
+    embedder: Optional[str] = typer.Option(None, "--embedder", help="vlad (offline default) or clip (open_clip weights on disk)"),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="CLIP weights file (default: the local open_clip cache)"),
+    config: Optional[Path] = typer.Option(None, "--config", help="embedder, UMAP, HDBSCAN, fold settings (configs/group.yaml)"),
+    folds: Optional[int] = typer.Option(None, "--folds", help="K of the group K-fold (folds.k, default 5)"),
+    drop_outliers: bool = typer.Option(False, "--drop-outliers", help="outliers get fold -1 (in no fold), not a group each"),
+    min_cluster_size: Optional[int] = typer.Option(None, help="HDBSCAN min_cluster_size (hdbscan.min_cluster_size)"),
+    image: Optional[str] = typer.Option(None, help=GROUP_IMAGE_HELP),
+) -> None:
+    """Cluster photos of the same place (embeddings, UMAP, HDBSCAN); group K-folds that never split a cluster."""
+    from restoria.group import EmbedderUnavailable, load_group_config
+    from restoria.group import group as run
+
+    if not data.exists():
+        fail(f"{data}: not found")
+    out = out or data / "groups"
+    over: dict = {k: v for k, v in (("embedder", embedder), ("image", image)) if v is not None}
+    if folds is not None:
+        over.setdefault("folds", {})["k"] = folds
+    if drop_outliers:
+        over.setdefault("folds", {})["outliers"] = "drop"
+    if min_cluster_size is not None:
+        over["hdbscan"] = {"min_cluster_size": min_cluster_size}
+    try:
+        report = run(data, out, load_group_config(config, over), weights, stage=progress_bar)
+    except EmbedderUnavailable as exc:
+        fail(str(exc))
+    except InputError as exc:
+        fail(f"{exc.path}: {exc.reason}")
+    except ValueError as exc:
+        fail(str(exc))
+    report_errors(report.errors)
+    c = report.counts
+    reused = " (embeddings reused)" if report.reused_embeddings else ""
+    err.print(f"wrote {out}: {c['photos']} photos ({c['test']} test), {c['clusters']} clusters, {c['outliers']} outliers{reused}")
+    if report.errors:
+        raise typer.Exit(2)
+
+
 @app.command()
 def train(
     data: Path = typer.Option(..., "--data", help="dataset folder: `restoria prepare` layout, images/+masks/ (segment) or class folders (classify)"),
@@ -81,6 +127,8 @@ def train(
     devices: str = typer.Option("auto", help="devices per node (GPUs, or CPU processes)"),
     num_nodes: int = typer.Option(1, help="machines for DDP"),
     resume: bool = typer.Option(False, "--resume", help="continue from RUN/checkpoints/last.ckpt"),
+    groups: Optional[Path] = typer.Option(None, "--groups", help="`restoria group` train_preproc.csv: its folds (data.groups)"),
+    drop_outliers: bool = typer.Option(False, "--drop-outliers", help="with --groups: no training on its outliers"),
 ) -> None:
     """Train the model a config names; a kill loses at most the steps since the last checkpoint."""
     from restoria.train import train as run
@@ -89,7 +137,9 @@ def train(
         fail(f"{data}: dataset folder not found")
     dev: int | str = int(devices) if devices.isdigit() else devices
     try:
-        metrics = run(config, data, out, max_steps, max_epochs, folds, fold, dev, num_nodes, resume)
+        split = ({"groups": str(groups)} if groups else {}) | ({"drop_outliers": True} if drop_outliers else {})
+        over = {"data": split} if split else None
+        metrics = run(config, data, out, max_steps, max_epochs, folds, fold, dev, num_nodes, resume, over)
     except (InputError, FileNotFoundError, FileExistsError, ValueError) as exc:
         fail(str(exc))
     print(json.dumps({k: round(v, 6) for k, v in metrics.items()}))
@@ -155,13 +205,15 @@ def _restorer(
     backend: str = "torch",
     segmenter: str = "default",
     classifier: str = "default",
+    tta: bool = False,
 ):
     from restoria.pipeline import Restorer
 
     seg, cls = (None if v.lower() == "none" else v for v in (segmenter, classifier))
     try:
         return Restorer(
-            weights or None, tile=tile, color_strength=color_strength, detector=detector, backend=backend, segmenter=seg, classifier=cls
+            weights or None, tile=tile, color_strength=color_strength, detector=detector, backend=backend, segmenter=seg,
+            classifier=cls, tta=tta,
         )
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
@@ -179,6 +231,7 @@ def predict(
     tile: Optional[int] = typer.Option(1024, help="tile side for large inputs"),
     detector: str = typer.Option("both", help=DETECTOR_HELP),
     segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
+    tta: bool = typer.Option(False, "--tta", help="also run each network on the mirrored photo and average (2x the time)"),
 ) -> None:
     """DATA/test.csv -> OUT/<ID>.png (RGB, same size as the input) and optionally the submission ZIP."""
     from restoria.io import read_csv
@@ -189,7 +242,7 @@ def predict(
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
     # every competition photo is damaged: no classifier gate in predict
-    restorer = _restorer(weights, tile, detector=detector, backend=backend, segmenter=segmenter, classifier="none")
+    restorer = _restorer(weights, tile, detector=detector, backend=backend, segmenter=segmenter, classifier="none", tta=tta)
     with progress_bar(total, "predict") as advance:
         written, errors = run(data, out, restorer, zip_path, progress=advance)
     report_errors(errors)

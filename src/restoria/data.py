@@ -124,18 +124,47 @@ class LayoutDataset(Dataset):
         return item
 
 
-def fold_rows(data: str | Path, folds: int, fold: int) -> tuple[list[Row], list[Row]]:
-    """K-fold over train+val rows, grouped by source photo so no photo is on both sides."""
+def fold_rows(
+    data: str | Path, folds: int | None, fold: int, groups: str | Path | None = None, drop_outliers: bool = False
+) -> tuple[list[Row], list[Row]]:
+    """K-fold over train+val rows, grouped so no group is on both sides: by source photo, or with `groups`
+    (a `restoria group` train_preproc.csv) by its folds, which follow clusters of photos of one place.
+    With `groups`, K may be left None (the CSV's), rows it left out of every fold (fold -1) are unused,
+    and `drop_outliers` also keeps its outliers out of training (they are still validated)."""
     from sklearn.model_selection import GroupKFold
 
     root = Path(data)
     rows = layout_rows(root, "train") + (layout_rows(root, "val") if (root / "val.csv").exists() else [])
+    if groups is not None:
+        return _group_csv_folds(rows, Path(groups), folds, fold, drop_outliers)
+    if not folds:
+        raise ValueError("--folds K is needed for a K-fold split by source photo")
     if not 0 <= fold < folds:
         raise ValueError(f"--fold must be in 0..{folds - 1}, got {fold}")
     splitter = GroupKFold(n_splits=folds)
-    groups = [r.source for r in rows]
-    train_idx, val_idx = list(splitter.split(rows, groups=groups))[fold]
+    groups_ = [r.source for r in rows]
+    train_idx, val_idx = list(splitter.split(rows, groups=groups_))[fold]
     return [rows[i] for i in train_idx], [rows[i] for i in val_idx]
+
+
+def _group_csv_folds(
+    rows: list[Row], groups: Path, folds: int | None, fold: int, drop_outliers: bool
+) -> tuple[list[Row], list[Row]]:
+    from restoria.group import read_group_csv
+
+    by_id = {g.id: g for g in read_group_csv(groups)}
+    missing = [r.id for r in rows if r.id not in by_id]
+    if missing:
+        some = ", ".join(missing[:3])
+        raise InputError(groups, f"no row for {len(missing)} train/val photo(s) ({some}): run `restoria group` on this dataset")
+    k = 1 + max((g.fold for g in by_id.values()), default=-1)
+    if folds is not None and folds != k:
+        raise ValueError(f"{groups} holds {k} folds, not {folds}: leave out --folds or run `restoria group --folds {folds}`")
+    if not 0 <= fold < k:
+        raise ValueError(f"--fold must be in 0..{k - 1}, got {fold}")
+    val = [r for r in rows if by_id[r.id].fold == fold]
+    train = [r for r in rows if by_id[r.id].fold not in (fold, -1) and not (drop_outliers and by_id[r.id].is_outlier)]
+    return train, val
 
 
 def split_indices(
@@ -197,6 +226,8 @@ class SplitDataModule(L.LightningDataModule):
         max_val: int | None,
         val_fraction: float = 0.3,
         split_seed: int = 0,
+        groups: str | None = None,
+        drop_outliers: bool = False,
     ) -> None:
         super().__init__()
         self.data = data
@@ -209,15 +240,20 @@ class SplitDataModule(L.LightningDataModule):
         self.max_val = max_val
         self.val_fraction = val_fraction
         self.split_seed = split_seed
+        self.groups = groups
+        self.drop_outliers = drop_outliers
 
     def layout_split(self) -> tuple[list[Row], list[Row]]:
-        """Train and val rows of a layout: fold `fold` of a group K-fold over train+val, else its own CSVs."""
-        if self.folds:
-            return fold_rows(self.data, self.folds, self.fold)
+        """Train and val rows of a layout: fold `fold` of a group K-fold over train+val (by source photo, or by
+        the clusters of a `restoria group` CSV when `groups` names one), else its own CSVs."""
+        if self.folds or self.groups:
+            return fold_rows(self.data, self.folds, self.fold, self.groups, self.drop_outliers)
         return layout_rows(self.data, "train"), layout_rows(self.data, "val")
 
     def folder_split(self, items: list[T], labels: list[int] | None = None) -> tuple[list[T], list[T]]:
         """Train and val items of a folder without its own split: the seeded hold-out or K-fold of `split_indices`."""
+        if self.groups:
+            raise ValueError(f"data.groups (--groups) folds a `restoria prepare` dataset; {self.data} is a plain folder")
         train_idx, val_idx = split_indices(len(items), self.val_fraction, self.folds, self.fold, self.split_seed, labels)
         return [items[i] for i in train_idx], [items[i] for i in val_idx]
 
@@ -257,8 +293,13 @@ class RestoreDataModule(SplitDataModule):
         folds: int | None = None,
         fold: int = 0,
         max_val: int | None = None,
+        groups: str | None = None,
+        drop_outliers: bool = False,
     ) -> None:
-        super().__init__(data, batch_size, val_batch_size, num_workers, damage, folds, fold, max_val)
+        super().__init__(
+            data, batch_size, val_batch_size, num_workers, damage, folds, fold, max_val,
+            groups=groups, drop_outliers=drop_outliers,
+        )
         self.crop = crop
 
     def setup(self, stage: str | None = None) -> None:

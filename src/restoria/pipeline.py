@@ -1,7 +1,8 @@
 """Restore = (is it damaged?) -> find the damage -> inpaint it -> colorize, as plain composition of stages.
 
 Works on any size: the networks run on reflect-padded tiles with overlap, blended with smooth weights,
-so memory stays bounded on large photos. Several weights files make an ensemble (outputs averaged).
+so memory stays bounded on large photos. Several weights files make an ensemble (outputs averaged), and
+`tta` also averages each network over the photo and its mirror image.
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ def run_tiled(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, tile:
     return out / weight
 
 
+def flip_tta(fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
+    """`fn` averaged with its run on the mirrored input, mirrored back (horizontal-flip test-time augmentation)."""
+    return lambda x: (fn(x) + fn(x.flip(-1)).flip(-1)) / 2
+
+
 def load_backend_model(weights: str | Path | None, backend: str, device: str) -> Any:
     """A torch model, or its onnxruntime twin: from an exported `NAME.fill.onnx`/`NAME.color.onnx`
     pair (either file names it), or exported on first use from a weights file."""
@@ -130,6 +136,7 @@ class Restorer:
         segmenter: str | Path | None = "default",
         classifier: str | Path | None = "default",
         threshold: float = 0.5,
+        tta: bool = False,
     ) -> None:
         if detector not in DETECTORS:
             raise ValueError(f"detector must be one of {DETECTORS}, got {detector!r}")
@@ -144,13 +151,17 @@ class Restorer:
         self.segmenter = Segmenter(seg, device) if seg else None
         self.classifier = DamageClassifier(cls, device) if cls else None
         self.threshold = threshold
+        self.tta = tta  # flip test-time augmentation of both networks
+
+    def _net(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
+        return flip_tta(fn) if self.tta else fn
 
     @torch.inference_mode()
     def inpaint(self, gray: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Network stage 1: (damage probability, fill), averaged over the ensemble."""
         fills, probs = [], []
         for m in self.models:
-            out = run_tiled(m.fill_and_damage, gray, self.tile)
+            out = run_tiled(self._net(m.fill_and_damage), gray, self.tile)
             fills.append(out[:, :1])
             probs.append(out[:, 1:2])
         return torch.stack(probs).mean(0), torch.stack(fills).mean(0)
@@ -171,7 +182,7 @@ class Restorer:
         """Stage 2: RGB from restored gray, averaged over the ensemble."""
         outs = []
         for m in self.models:
-            color = run_tiled(m.color, gray, self.tile)
+            color = run_tiled(self._net(m.color), gray, self.tile)
             outs.append(m.to_rgb(gray, color, m.chroma_gain * self.color_strength))
         return torch.stack(outs).mean(0)
 

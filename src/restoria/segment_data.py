@@ -125,9 +125,14 @@ class SegmentDataModule(SplitDataModule):
         folds: int | None = None,
         fold: int = 0,
         max_val: int | None = None,
+        groups: str | None = None,
+        drop_outliers: bool = False,
     ) -> None:
         check_channels(channels)
-        super().__init__(data, batch_size, val_batch_size, num_workers, damage, folds, fold, max_val, val_fraction, split_seed)
+        super().__init__(
+            data, batch_size, val_batch_size, num_workers, damage, folds, fold, max_val, val_fraction, split_seed,
+            groups, drop_outliers,
+        )
         self.size = size
         self.fit_mode = fit
         self.channels = channels
