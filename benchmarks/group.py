@@ -5,6 +5,8 @@ Makes (once) a dataset with `restoria prepare` where every source photo gives se
 - the adjusted Rand index of the HDBSCAN clusters against the source-photo labels (each outlier counted
   as a cluster of its own), for HDBSCAN on the embeddings (the default) and on a 10-D UMAP reduction;
 - the number of clusters and outliers against the number of source photos;
+- the same ARI for a classic global descriptor (gray-level histogram + multi-scale LBP texture histograms),
+  the kind of offline embedder VLAD was chosen over;
 - the leak check: source photos with crops on both the train and the val side of some fold (must be 0),
   in the folds `restoria group` writes (clusters joined with the dataset's source column) with outliers
   grouped and dropped, and, to show what the source links add, in folds made from the clusters alone.
@@ -27,8 +29,8 @@ from rich.table import Table
 from sklearn.metrics import adjusted_rand_score
 
 from restoria.cli import progress_bar
-from restoria.group import group, group_folds, load_group_config, read_group_csv
-from restoria.io import list_images, read_csv
+from restoria.group import cluster, collect_items, group, group_folds, l2_normalise, load_group_config, read_group_csv
+from restoria.io import list_images, read_csv, read_image
 from restoria.prepare import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +62,19 @@ def singletons(labels: np.ndarray) -> np.ndarray:
     return out
 
 
+def histograms(path: Path) -> np.ndarray:
+    """The baseline: a 32-bin gray histogram and uniform LBP histograms at 3 scales (Hellinger-normalised)."""
+    import cv2
+    from skimage.feature import local_binary_pattern
+
+    gray = read_image(path, "L")
+    parts = [np.histogram(gray, 32, (0, 256))[0]]
+    for scale in (1, 2, 4):
+        g = cv2.resize(gray, None, fx=1 / scale, fy=1 / scale, interpolation=cv2.INTER_AREA) if scale > 1 else gray
+        parts.append(np.histogram(local_binary_pattern(g, 8, 1, "uniform"), 10, (0, 10))[0])
+    return np.concatenate([np.sqrt(p / max(p.sum(), 1)) for p in parts])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--photos", type=Path, default=ROOT.parent / "shared" / "datasets" / "CBSD432", help="colour photos")
@@ -85,7 +100,7 @@ def main() -> None:
 
     table = Table(title=f"{len(source_of)} crops of {n_sources} photos ({data})", width=150)
     leak_col = "photos leaking: written folds (outliers grouped / dropped)"
-    for col in ("HDBSCAN on", "ARI", "clusters", "outliers", leak_col, "seconds"):
+    for col in ("embedder: HDBSCAN on", "ARI", "clusters", "outliers", leak_col, "seconds"):
         table.add_column(col)
     results = {}
     for space in ("embedding", "umap"):
@@ -105,13 +120,20 @@ def main() -> None:
         alone = leaks(dict(zip([r.id for r in train], group_folds(train_labels, k, "group"))), source_of)
         results[space] = (ari, written + dropped)
         table.add_row(
-            space + (" (default)" if space == "embedding" else f" {cfg['hdbscan']['umap_dims']}-D"),
+            "vlad: " + ("embeddings (default)" if space == "embedding" else f"umap {cfg['hdbscan']['umap_dims']}-D"),
             f"{ari:.3f}",
             f"{report.counts['clusters']} (photos: {n_sources})",
             str(report.counts["outliers"]),
             f"{written} / {dropped} ({alone} by clusters alone)",
             f"{seconds:.0f}" + (" (embeddings reused)" if report.reused_embeddings else ""),
         )
+    items = collect_items(data, args.image)
+    t = time.time()
+    x = l2_normalise(np.stack([histograms(it.path) for it in items]))
+    base = cluster(x, load_group_config(args.config)["hdbscan"])
+    base_ari = adjusted_rand_score([source_of[it.id] for it in items], singletons(base))
+    n_clusters, n_noise = len(set(base[base >= 0].tolist())), int((base < 0).sum())
+    table.add_row("histograms: embeddings", f"{base_ari:.3f}", f"{n_clusters}", str(n_noise), "-", f"{time.time() - t:.0f}")
     console.print(table)
     ari, leaked = results["embedding"]
     ok = ari >= 0.8 and leaked == 0

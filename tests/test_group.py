@@ -187,9 +187,21 @@ def test_clip_embeds_with_weights_on_disk(tmp_path: Path, dataset: Path, runner,
     assert no_network == []
 
 
-def test_any_image_folder(tmp_path: Path, photo_dir: Path, runner) -> None:
-    res = invoke(runner, "group", photo_dir, "--out", tmp_path / "g", "--folds", 2)
-    assert res.exit_code == 0, res.output
+def test_any_image_folder_and_a_bad_file(tmp_path: Path, photo_dir: Path, runner) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for p in photo_dir.iterdir():
+        (photos / p.name).write_bytes(p.read_bytes())
+    (photos / "broken.png").write_bytes(b"not a png")
+    res = invoke(runner, "group", photos, "--out", tmp_path / "g", "--folds", 2)
+    assert res.exit_code == 2
+    errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "broken.png" in errors[0]
     rows = read_group_csv(tmp_path / "g" / "train_preproc.csv")
-    assert sorted(r.id for r in rows) == sorted(p.name for p in photo_dir.iterdir())
+    assert sorted(r.id for r in rows) == sorted(p.name for p in photo_dir.iterdir())  # every readable photo
     assert read_group_csv(tmp_path / "g" / "test_preproc.csv") == []
+    (photos / "broken.png").unlink()
+    (photos / "chelsea.jpg").write_bytes((photo_dir / "astronaut.png").read_bytes())  # a changed file: embedded anew
+    res = invoke(runner, "group", photos, "--out", tmp_path / "g", "--folds", 2)
+    assert res.exit_code == 0, res.output
+    assert "embeddings reused" not in res.stderr
