@@ -64,6 +64,11 @@ def load_config(path: str | Path | None) -> dict[str, Any]:
         shipped = default_weights()
         recipe = read_metadata(shipped).get("config", {}) if shipped.exists() else {}
         return with_task_defaults(merge(DEFAULTS, recipe))
+    return with_task_defaults(merge(DEFAULTS, read_yaml_mapping(path, "model, data, trainer, ...")))
+
+
+def read_yaml_mapping(path: str | Path, sections: str) -> dict[str, Any]:
+    """A YAML config file as a dict; a missing, malformed or non-mapping file is an InputError naming it."""
     p = Path(path)
     if not p.exists():
         raise InputError(p, "config file not found")
@@ -72,5 +77,5 @@ def load_config(path: str | Path | None) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise InputError(p, f"not valid YAML ({exc})") from None
     if not isinstance(loaded, dict):
-        raise InputError(p, "config must be a mapping of sections (model, data, trainer, ...)")
-    return with_task_defaults(merge(DEFAULTS, loaded))
+        raise InputError(p, f"config must be a mapping of sections ({sections})")
+    return loaded

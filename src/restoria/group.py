@@ -33,9 +33,8 @@ from typing import Any, ContextManager
 
 import cv2
 import numpy as np
-import yaml
 
-from restoria.config import merge
+from restoria.config import merge, read_yaml_mapping
 from restoria.io import InputError, atomic_path, list_images, read_csv, read_image, resolve_inside, write_csv
 
 COLUMNS = ["ID", "cluster", "is_outlier", "fold", "umap_x", "umap_y"]
@@ -77,14 +76,7 @@ def load_group_config(path: str | Path | None = None, overrides: dict[str, Any] 
     cfg = copy.deepcopy(GROUP_DEFAULTS)
     if path is not None:
         p = Path(path)
-        if not p.exists():
-            raise InputError(p, "config file not found")
-        try:
-            loaded = yaml.safe_load(p.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise InputError(p, f"not valid YAML ({exc})") from None
-        if not isinstance(loaded, dict):
-            raise InputError(p, "config must be a mapping (embedder, vlad, clip, umap, hdbscan, folds, plots)")
+        loaded = read_yaml_mapping(p, "embedder, vlad, clip, umap, hdbscan, folds, plots")
         unknown = sorted(set(loaded) - set(GROUP_DEFAULTS))
         if unknown:
             raise InputError(p, f"unknown key(s) {', '.join(unknown)}; known: {', '.join(GROUP_DEFAULTS)}")
