@@ -194,6 +194,7 @@ SEGMENTER_HELP = "damage segmenter weights, or 'none' (default: the shipped one 
 CLASSIFIER_HELP = "damaged/clean classifier weights run first, or 'none' (default: the shipped one when present)"
 
 
+TTA_HELP = "also run each network on the mirrored photo and average (2x the time)"
 BACKEND_HELP = "torch, or onnx (onnxruntime; --weights may name an exported NAME.fill.onnx)"
 
 
@@ -231,7 +232,7 @@ def predict(
     tile: Optional[int] = typer.Option(1024, help="tile side for large inputs"),
     detector: str = typer.Option("both", help=DETECTOR_HELP),
     segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
-    tta: bool = typer.Option(False, "--tta", help="also run each network on the mirrored photo and average (2x the time)"),
+    tta: bool = typer.Option(False, "--tta", help=TTA_HELP),
 ) -> None:
     """DATA/test.csv -> OUT/<ID>.png (RGB, same size as the input) and optionally the submission ZIP."""
     from restoria.io import read_csv
@@ -265,13 +266,14 @@ def restore(
     backend: str = typer.Option("torch", help=BACKEND_HELP),
     segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
     classifier: str = typer.Option("default", help=CLASSIFIER_HELP),
+    tta: bool = typer.Option(False, "--tta", help=TTA_HELP),
 ) -> None:
     """Restore any photos: detect the damage, inpaint it, colorize; writes OUT/<name>.png."""
     from restoria.io import list_images
     from restoria.restore import restore_files
 
     files = list_images(inputs)
-    restorer = _restorer(weights, tile, color_strength, detector, backend, segmenter, classifier)
+    restorer = _restorer(weights, tile, color_strength, detector, backend, segmenter, classifier, tta)
     with progress_bar(len(files), "restore") as advance:
         written, errors, notes = restore_files(files, out, restorer, mask, save_stages, keep_color, progress=advance)
     for n in notes:
