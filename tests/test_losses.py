@@ -1,4 +1,5 @@
-"""Focal and dice losses against their formulas written out, and the config-weighted sum of them."""
+"""Losses against their formulas written out: focal and dice (and the config-weighted sum of them), the GAN,
+Wasserstein and gradient-penalty losses, the VAE KL, cycle-consistency and identity."""
 
 from __future__ import annotations
 
@@ -8,7 +9,21 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from restoria.losses import binary_focal_loss, segmentation_loss, segmentation_loss_terms, soft_dice_loss
+from restoria.losses import (
+    binary_focal_loss,
+    cycle_consistency_loss,
+    gan_discriminator_loss,
+    gan_generator_loss,
+    gradient_penalty,
+    identity_loss,
+    kl_divergence,
+    segmentation_loss,
+    segmentation_loss_terms,
+    soft_dice_loss,
+    vae_loss,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
+)
 
 
 def focal_by_formula(logits: torch.Tensor, target: torch.Tensor, alpha: float, gamma: float) -> float:
@@ -92,3 +107,118 @@ def test_segmentation_loss_is_the_weighted_sum() -> None:
         segmentation_loss(logits, target, {"focall": 1.0})
     with pytest.raises(ValueError, match="non-zero"):
         segmentation_loss(logits, target, {"bce": 0.0})
+
+
+def sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+def test_discriminator_loss_is_the_minimax_value_negated() -> None:
+    real, fake = torch.tensor([2.0, -0.5, 1.0]), torch.tensor([-3.0, 0.2])
+    want = -sum(math.log(sigmoid(z)) for z in real.tolist()) / 3 - sum(math.log(1 - sigmoid(z)) for z in fake.tolist()) / 2
+    assert float(gan_discriminator_loss(real, fake)) == pytest.approx(want, rel=1e-6)
+
+
+def test_generator_losses_match_their_formulas() -> None:
+    fake = torch.tensor([-2.0, 0.0, 1.5])
+    minimax = sum(math.log(1 - sigmoid(z)) for z in fake.tolist()) / 3
+    nonsat = -sum(math.log(sigmoid(z)) for z in fake.tolist()) / 3
+    assert float(gan_generator_loss(fake, "minimax")) == pytest.approx(minimax, rel=1e-6)
+    assert float(gan_generator_loss(fake, "nonsaturating")) == pytest.approx(nonsat, rel=1e-6)
+    with pytest.raises(ValueError, match="minimax"):
+        gan_generator_loss(fake, "hinge")
+
+
+def test_nonsaturating_keeps_the_gradient_the_minimax_loses_when_d_rejects_fakes() -> None:
+    """At D(G(z)) ~ 0 (logit -8): d/dz log(1 - s(z)) = -s(z) ~ 3e-4, d/dz -log s(z) = s(z) - 1 ~ -1."""
+    grads = {}
+    for mode in ("minimax", "nonsaturating"):
+        z = torch.tensor([-8.0], requires_grad=True)
+        gan_generator_loss(z, mode).backward()
+        grads[mode] = float(z.grad)
+    assert grads["minimax"] == pytest.approx(-sigmoid(-8.0), rel=1e-5)
+    assert grads["nonsaturating"] == pytest.approx(sigmoid(-8.0) - 1, rel=1e-5)
+    assert abs(grads["nonsaturating"]) > 1000 * abs(grads["minimax"])
+    # both push the fake's logit up (a descent step raises D(G(z)))
+    assert grads["minimax"] < 0 and grads["nonsaturating"] < 0
+
+
+def test_wasserstein_losses() -> None:
+    real, fake = torch.tensor([3.0, 1.0]), torch.tensor([-1.0, 0.0, 4.0])
+    assert float(wasserstein_critic_loss(real, fake)) == pytest.approx(1.0 - 2.0)
+    assert float(wasserstein_generator_loss(fake)) == pytest.approx(-1.0)
+
+
+def linear_critic(weight: torch.Tensor) -> torch.nn.Module:
+    critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(weight.numel(), 1))
+    with torch.no_grad():
+        critic[1].weight.copy_(weight.view(1, -1))
+    return critic
+
+
+def test_gradient_penalty_is_zero_for_a_unit_norm_linear_critic_and_formula_otherwise() -> None:
+    g = torch.Generator().manual_seed(0)
+    real, fake = torch.rand(4, 1, 3, 3, generator=g), torch.rand(4, 1, 3, 3, generator=g)
+    w = torch.randn(9, generator=g)
+    unit = linear_critic(w / w.norm())
+    assert float(gradient_penalty(unit, real, fake, weight=10.0)) == pytest.approx(0.0, abs=1e-10)
+    scaled = linear_critic(3 * w / w.norm())  # gradient norm 3 everywhere: 10 * (3 - 1)^2
+    assert float(gradient_penalty(scaled, real, fake, weight=10.0)) == pytest.approx(40.0, rel=1e-5)
+    assert float(gradient_penalty(scaled, real, fake, weight=2.5)) == pytest.approx(10.0, rel=1e-5)
+
+
+def test_gradient_penalty_uses_the_interpolates_and_reaches_the_critic_weights() -> None:
+    """A critic D(x) = sum(x^2)/2 has gradient x, so the penalty depends on where x_hat lies."""
+
+    class Square(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.tensor(1.0))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.scale * 0.5 * x.flatten(1).pow(2).sum(1)
+
+    real = torch.tensor([[3.0, 0.0]])
+    fake = torch.tensor([[0.0, 0.0]])
+    critic = Square()
+    # x_hat = 0.5 * real: gradient (1.5, 0), norm 1.5 -> (1.5 - 1)^2
+    gp = gradient_penalty(critic, real, fake, weight=1.0, alpha=torch.tensor([0.5]))
+    assert float(gp) == pytest.approx(0.25)
+    gp.backward()  # d/dscale (scale*1.5 - 1)^2 = 2 * 0.5 * 1.5
+    assert float(critic.scale.grad) == pytest.approx(1.5)
+
+
+def test_kl_is_zero_at_the_prior_and_matches_the_closed_form() -> None:
+    assert float(kl_divergence(torch.zeros(5, 4), torch.zeros(5, 4))) == 0.0
+    mu, logvar = torch.tensor([[1.0, -2.0]]), torch.tensor([[math.log(4.0), 0.0]])
+    # per dim: (sigma^2 + mu^2 - 1 - log sigma^2) / 2
+    want = (4 + 1 - 1 - math.log(4)) / 2 + (1 + 4 - 1 - 0) / 2
+    assert float(kl_divergence(mu, logvar)) == pytest.approx(want, rel=1e-6)
+    # against torch.distributions
+    g = torch.Generator().manual_seed(3)
+    mu, logvar = torch.randn(6, 8, generator=g), torch.randn(6, 8, generator=g)
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    torch.testing.assert_close(kl_divergence(mu, logvar), torch.distributions.kl_divergence(q, p).sum(1).mean())
+
+
+def test_vae_loss_weights_reconstruction_and_kl() -> None:
+    g = torch.Generator().manual_seed(4)
+    target = torch.rand(3, 1, 4, 4, generator=g)
+    recon = torch.rand(3, 1, 4, 4, generator=g).clamp(0.05, 0.95)
+    mu, logvar = torch.randn(3, 2, generator=g), torch.randn(3, 2, generator=g)
+    terms = vae_loss(recon, target, mu, logvar, recon_factor=2.0, kl_weight=0.5, recon_kind="mse")
+    rec = ((recon - target) ** 2).flatten(1).sum(1).mean()
+    torch.testing.assert_close(terms["recon"], rec)
+    torch.testing.assert_close(terms["loss"], 2.0 * rec + 0.5 * kl_divergence(mu, logvar))
+    bce = vae_loss(recon, target, mu, logvar)["recon"]
+    want = -(target * recon.log() + (1 - target) * (1 - recon).log()).flatten(1).sum(1).mean()
+    torch.testing.assert_close(bce, want)
+
+
+def test_cycle_and_identity_losses_are_weighted_l1() -> None:
+    x = torch.tensor([0.0, 1.0, 2.0, 3.0])
+    y = torch.tensor([1.0, 1.0, 0.0, 3.0])  # |diff| mean = 3/4
+    assert float(cycle_consistency_loss(x, y, weight=10.0)) == pytest.approx(7.5)
+    assert float(identity_loss(x, y, weight=2.0)) == pytest.approx(1.5)
+    assert float(cycle_consistency_loss(x, x)) == 0.0

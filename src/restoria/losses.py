@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -83,3 +85,108 @@ def segmentation_loss(
 ) -> torch.Tensor:
     """Weighted sum of BCE, focal and dice losses, e.g. weights {"focal": 1.0, "dice": 1.0}."""
     return sum(segmentation_loss_terms(logits, target, weights, alpha, gamma).values())
+
+
+GAN_MODES = ("minimax", "nonsaturating")
+
+
+def gan_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """-E[log D(x)] - E[log(1 - D(G(z)))]: BCE on logits with real -> 1 and fake -> 0 (Goodfellow et al.
+    2014). On logits, so a confident D never takes log(0)."""
+    real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    return real + fake
+
+
+def gan_generator_loss(fake_logits: torch.Tensor, mode: str = "nonsaturating") -> torch.Tensor:
+    """The generator's side of the minimax game on D's logits for G(z).
+
+    "minimax" minimises E[log(1 - D(G(z)))], the game as written; its gradient vanishes when D rejects
+    the fakes confidently (early training). "nonsaturating" minimises -E[log D(G(z))], the same fixed
+    point with strong gradients exactly there, so it is the default.
+    """
+    if mode == "minimax":
+        # log(1 - sigmoid(z)) = -softplus(z)
+        return -F.softplus(fake_logits).mean()
+    if mode == "nonsaturating":
+        return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+    raise ValueError(f"GAN loss mode must be one of {', '.join(GAN_MODES)}, got {mode!r}")
+
+
+def wasserstein_critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """E[D(fake)] - E[D(real)]: the critic maximises the gap, an estimate of the Wasserstein-1 distance
+    when D is 1-Lipschitz (Arjovsky et al. 2017)."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def wasserstein_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    """-E[D(G(z))]: the generator moves its samples where the critic scores real data."""
+    return -fake_scores.mean()
+
+
+def gradient_penalty(
+    critic: Callable[[torch.Tensor], torch.Tensor],
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    weight: float = 10.0,
+    alpha: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """lambda * E[(||grad_x D(x_hat)||_2 - 1)^2] on x_hat = a x + (1 - a) G(z), a ~ U(0, 1) per sample
+    (Gulrajani et al. 2017): keeps the critic near 1-Lipschitz without weight clipping.
+
+    `create_graph` keeps the penalty differentiable w.r.t. the critic's parameters. `alpha` (B,) may be
+    given to make the interpolates deterministic.
+    """
+    if alpha is None:
+        alpha = torch.rand(real.shape[0], device=real.device, dtype=real.dtype)
+    a = alpha.view(-1, *([1] * (real.dim() - 1)))
+    x_hat = (a * real.detach() + (1 - a) * fake.detach()).requires_grad_(True)
+    scores = critic(x_hat)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
+    norms = grad.flatten(1).norm(2, dim=1)
+    return weight * ((norms - 1) ** 2).mean()
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, sigma^2) || N(0, 1)) in closed form, -1/2 sum(1 + log sigma^2 - mu^2 - sigma^2), summed
+    over latent dimensions and averaged over the batch."""
+    kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())
+    return kl.flatten(1).sum(1).mean()
+
+
+def vae_loss(
+    recon: torch.Tensor,
+    target: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    recon_factor: float = 1.0,
+    kl_weight: float = 1.0,
+    recon_kind: str = "bce",
+) -> dict[str, torch.Tensor]:
+    """recon_factor * reconstruction + kl_weight * KL, terms returned by name (recon, kl, loss).
+
+    Reconstruction is summed over pixels and averaged over the batch so it and the KL (summed over
+    latents) are on the same per-sample scale, as in the ELBO; `recon` is in [0, 1] for "bce" (the
+    Bernoulli likelihood of Kingma & Welling) or any range for "mse".
+    """
+    if recon_kind == "bce":
+        rec = F.binary_cross_entropy(recon, target, reduction="none")
+    elif recon_kind == "mse":
+        rec = F.mse_loss(recon, target, reduction="none")
+    else:
+        raise ValueError(f"recon_kind must be bce or mse, got {recon_kind!r}")
+    rec = rec.flatten(1).sum(1).mean()
+    kl = kl_divergence(mu, logvar)
+    return {"recon": rec, "kl": kl, "loss": recon_factor * rec + kl_weight * kl}
+
+
+def cycle_consistency_loss(original: torch.Tensor, reconstructed: torch.Tensor, weight: float = 10.0) -> torch.Tensor:
+    """lambda * ||F(G(x)) - x||_1 (CycleGAN, Zhu et al. 2017): a translation must be undoable, which is
+    what ties unpaired domains together."""
+    return weight * F.l1_loss(reconstructed, original)
+
+
+def identity_loss(real: torch.Tensor, mapped: torch.Tensor, weight: float = 5.0) -> torch.Tensor:
+    """lambda * ||G(y) - y||_1: a generator fed an image already in its target domain should leave it
+    alone, which keeps CycleGAN from shifting colours it need not touch."""
+    return weight * F.l1_loss(mapped, real)

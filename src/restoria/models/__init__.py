@@ -7,6 +7,7 @@ from collections.abc import Callable
 from torch import nn
 
 from restoria.models.classifier import ResNetClassifier
+from restoria.models.patchgan import PatchGAN
 from restoria.models.segmenter import build_segmenter
 from restoria.models.two_stage import TwoStageRestorer
 
@@ -14,6 +15,7 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "two_stage": TwoStageRestorer,
     "unet": build_segmenter,
     "resnet_classifier": ResNetClassifier,
+    "patchgan": PatchGAN,
 }
 
 
