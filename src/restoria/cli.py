@@ -142,7 +142,10 @@ def train(
         metrics = run(config, data, out, max_steps, max_epochs, folds, fold, dev, num_nodes, resume, over)
     except (InputError, FileNotFoundError, FileExistsError, ValueError) as exc:
         fail(str(exc))
-    print(json.dumps({k: round(v, 6) for k, v in metrics.items()}))
+    from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+    if rank_zero_only.rank == 0:  # one summary line, not one per DDP process
+        print(json.dumps({k: round(v, 6) for k, v in metrics.items()}))
 
 
 @app.command()
@@ -348,3 +351,7 @@ def main() -> None:
         err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False)
         sys.exit(1)
 
+
+
+if __name__ == "__main__":  # python -m restoria.cli (what DDP launchers re-run)
+    main()

@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
         "precision": "auto",
         "log_every_n_steps": 10,
         "gradient_clip_val": 1.0,
+        "sync_batchnorm": True,
     },
 }
 

@@ -15,9 +15,10 @@ import cv2
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from restoria.damage import DamageConfig, apply_damage
+from restoria.distributed import UnpaddedDistributedSampler, world_size
 from restoria.io import InputError, read_csv, read_image, resolve_inside
 
 T = TypeVar("T")
@@ -261,11 +262,12 @@ class SplitDataModule(L.LightningDataModule):
         """The first `max_val` validation items (all when unset), so a validation pass stays short."""
         return items[: self.max_val] if self.max_val else items
 
-    def _loader(self, ds: Dataset, batch: int, shuffle: bool) -> DataLoader:
+    def _loader(self, ds: Dataset, batch: int, shuffle: bool, sampler: Sampler | None = None) -> DataLoader:
         return DataLoader(
             ds,
             batch_size=batch,
             shuffle=shuffle,
+            sampler=sampler,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             pin_memory=torch.cuda.is_available(),
@@ -276,7 +278,9 @@ class SplitDataModule(L.LightningDataModule):
         return self._loader(self.train_set, self.batch_size, True)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, self.val_batch_size, False)
+        """Under DDP each photo is validated once, on one rank (no padding repeats)."""
+        sampler = UnpaddedDistributedSampler(self.val_set) if world_size() > 1 else None
+        return self._loader(self.val_set, self.val_batch_size, False, sampler)
 
 
 class RestoreDataModule(SplitDataModule):

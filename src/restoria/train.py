@@ -21,6 +21,7 @@ from lightning.pytorch.loggers import CSVLogger
 from restoria.classify_data import ClassifyDataModule
 from restoria.config import load_config, merge
 from restoria.data import RestoreDataModule
+from restoria.distributed import RankAgreement
 from restoria.io import write_csv
 from restoria.segment_data import SegmentDataModule
 from restoria.tasks.classify import ClassifyTask
@@ -112,6 +113,9 @@ def build_trainer_kwargs(cfg: dict[str, Any], devices: int | str, num_nodes: int
         "precision": precision,
         "log_every_n_steps": t["log_every_n_steps"],
         "gradient_clip_val": t["gradient_clip_val"],
+        # batch-norm statistics from the global batch (torch's SyncBatchNorm needs GPUs; on CPU, DDP
+        # broadcasts rank 0's statistics before every forward instead)
+        "sync_batchnorm": bool(t["sync_batchnorm"]) and torch.cuda.is_available(),
         "accelerator": "auto",
         "devices": devices,
         "num_nodes": num_nodes,
@@ -166,6 +170,7 @@ def train(
         export,
         EarlyStopping(monitor=cfg["monitor"], mode=mode, patience=cfg["trainer"]["early_stopping_patience"]),
         LearningRateMonitor(logging_interval="step"),
+        RankAgreement(out / "ranks.json"),
     ]
     history = keep_metrics_history(out / "logs") if resume else []
     loggers: list[Any] = [CSVLogger(save_dir=out, name="", version="logs")]

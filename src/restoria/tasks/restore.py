@@ -12,6 +12,7 @@ from kornia.color import rgb_to_ycbcr
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from restoria.data import to_uint8
+from restoria.distributed import gather_objects
 from restoria.losses import masked_l1, reconstruction_loss
 from restoria.metrics import aggregate, image_scores
 from restoria.models import create_model
@@ -121,8 +122,10 @@ class RestoreTask(L.LightningModule):
         logs: dict[str, float] = {"val/psnr": float(self.val_psnr.compute()), "val/tm_ssim": float(self.val_ssim.compute())}
         self.val_psnr.reset()
         self.val_ssim.reset()
-        for name, rows in self._val_scores.items():
-            agg = aggregate(rows)
+        # every rank scored its own photos: the score is the mean over all of them
+        gathered = gather_objects(self._val_scores)
+        for name in dict.fromkeys(k for part in gathered for k in part):
+            agg = aggregate([row for part in gathered for row in part.get(name, [])])
             if name == "score":
                 logs.update({f"val/{k}": agg[k] for k in ("ssim", "masked_ssim", "hist", "score")})
             else:
