@@ -343,6 +343,22 @@ def export(
         err.print(f"wrote {p}")
 
 
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on (0.0.0.0 opens it to the network)"),
+    port: int = typer.Option(7860, help="port to listen on"),
+    max_upload_mb: float = typer.Option(20.0, min=0.01, help="largest upload accepted, in MB"),
+    weights: Optional[list[Path]] = typer.Option(None, "--weights", help="weights file(s); several = ensemble"),
+    tile: Optional[int] = typer.Option(1024, help="tile side: bounds memory on large photos"),
+) -> None:
+    """A web page: upload a photo, optionally paint the damage, choose stages, see before/after, download."""
+    try:
+        from restoria.serve import serve as run
+    except ImportError as exc:
+        fail(f"the web page needs the serve extra: pip install 'restoria[serve]' ({exc})")
+    run(lambda: _restorer(weights, tile), host, port, max_upload_mb, on_ready=lambda url: err.print(f"serving {url}", markup=False))
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     try:

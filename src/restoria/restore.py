@@ -8,9 +8,11 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from restoria.data import to_gray
+from restoria.data import to_gray, to_tensor, to_uint8
 from restoria.io import InputError, is_gray, read_image, write_png
-from restoria.pipeline import Restorer
+from restoria.pipeline import Restorer, Stages
+
+STAGES = ("detect", "inpaint", "colorize")
 
 
 def _names(files: list[Path]) -> list[str]:
@@ -30,6 +32,41 @@ def load_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
     if mask.shape != shape:
         mask = cv2.resize(mask, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
     return (mask > 127).astype(np.uint8) * 255
+
+
+def restore_image(
+    rgb: np.ndarray,
+    restorer: Restorer,
+    mask: np.ndarray | None = None,
+    keep_color: bool = False,
+    stages: tuple[str, ...] = STAGES,
+) -> tuple[Stages, list[str]]:
+    """Restore one uint8 RGB photo with the chosen `stages`; returns every stage's output and notes.
+
+    A colour photo is restored from its gray; with `keep_color` its own colours are kept outside the
+    damage. A `mask` (>0 = damaged) replaces detection; without one and without "detect" nothing is
+    inpainted. Without "inpaint" the damage is found but left as it is; without "colorize" the result
+    is the restored gray. The web page and `restoria restore` share this one path."""
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        raise ValueError(f"unknown stage(s) {', '.join(sorted(unknown))}; choose from {', '.join(STAGES)}")
+    notes = []
+    colour = not is_gray(rgb)
+    if colour and not keep_color:
+        notes.append("colour photo converted to gray before restoring (--keep-color keeps its colours)")
+    gray = to_gray(rgb)
+    if mask is None and "detect" not in stages:
+        mask = np.zeros_like(gray)
+    keep = rgb if colour and keep_color else None
+    out = restorer(gray, mask, keep=keep if "colorize" in stages else None)
+    if "inpaint" not in stages and out.mask.any():
+        out.inpainted = gray
+        out.colorized = to_uint8(restorer.colorize(to_tensor(gray)[None].to(restorer.device))[0])
+        out.restored = out.colorized if keep is None else np.where(out.mask[..., None] > 0, out.colorized, keep)
+    if "colorize" not in stages:
+        plain = np.repeat(out.inpainted[..., None], 3, axis=-1)
+        out.restored = plain if keep is None else np.where(out.mask[..., None] > 0, plain, keep)
+    return out, notes
 
 
 def restore_files(
@@ -52,16 +89,13 @@ def restore_files(
     for f, name in zip(files, _names(files)):
         try:
             rgb = read_image(f, "RGB")
-            colour = not is_gray(rgb)
-            if colour and not keep_color:
-                notes.append(f"{f}: colour photo converted to gray before restoring (--keep-color keeps its colours)")
-            gray = to_gray(rgb)
             targets = {s: out / f"{name}{s}.png" for s in ("", ".mask", ".inpainted", ".colorized")}
             clash = [t for t in targets.values() if t.resolve() in inputs]
             if clash:
                 raise InputError(f, f"output {clash[0]} would overwrite an input; choose another --out")
-            user_mask = load_mask(mask, gray.shape) if mask is not None else None
-            stages = restorer(gray, user_mask, keep=rgb if colour and keep_color else None)
+            user_mask = load_mask(mask, rgb.shape[:2]) if mask is not None else None
+            stages, photo_notes = restore_image(rgb, restorer, user_mask, keep_color)
+            notes.extend(f"{f}: {n}" for n in photo_notes)
             if save_stages:
                 write_png(targets[".mask"], stages.mask)
                 write_png(targets[".inpainted"], stages.inpainted)
