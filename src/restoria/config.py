@@ -37,6 +37,7 @@ TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "restore": {"monitor": "val/score", "monitor_mode": "max", "model": {"name": "two_stage"}},
     "segment": {"monitor": "val/iou", "monitor_mode": "max", "model": {"name": "unet"}},
     "classify": {"monitor": "val/acc", "monitor_mode": "max", "model": {"name": "resnet_classifier"}},
+    "superres": {"monitor": "val/psnr", "monitor_mode": "max", "model": {"name": "srresnet"}},
 }
 
 

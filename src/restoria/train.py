@@ -24,9 +24,11 @@ from restoria.data import RestoreDataModule
 from restoria.distributed import RankAgreement
 from restoria.io import write_csv
 from restoria.segment_data import SegmentDataModule
+from restoria.sr_data import SRDataModule
 from restoria.tasks.classify import ClassifyTask
 from restoria.tasks.restore import RestoreTask
 from restoria.tasks.segment import SegmentTask
+from restoria.tasks.superres import SuperResTask
 from restoria.weights import save_weights
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ TASKS: dict[str, tuple[type[L.LightningModule], type[L.LightningDataModule]]] = 
     "restore": (RestoreTask, RestoreDataModule),
     "segment": (SegmentTask, SegmentDataModule),
     "classify": (ClassifyTask, ClassifyDataModule),
+    "superres": (SuperResTask, SRDataModule),
 }
 
 
@@ -154,7 +157,7 @@ def train(
     L.seed_everything(cfg["seed"], workers=True)
     task_cls, data_cls = TASKS[cfg["task"]]
     task_kwargs = {k: cfg[k] for k in ("model", "loss", "optimizer") if k in cfg}
-    for key in ("val_chroma_gains", "init", "freeze"):
+    for key in ("val_chroma_gains", "init", "freeze", "discriminator"):
         if key in cfg:
             task_kwargs[key] = cfg[key]
     module = task_cls(**task_kwargs)

@@ -9,6 +9,7 @@ from torch import nn
 from restoria.models.classifier import ResNetClassifier
 from restoria.models.patchgan import PatchGAN
 from restoria.models.segmenter import build_segmenter
+from restoria.models.srresnet import SRGANDiscriminator, SRResNet
 from restoria.models.two_stage import TwoStageRestorer
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
@@ -16,6 +17,8 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "unet": build_segmenter,
     "resnet_classifier": ResNetClassifier,
     "patchgan": PatchGAN,
+    "srresnet": SRResNet,
+    "srgan_discriminator": SRGANDiscriminator,
 }
 
 

@@ -1,0 +1,3 @@
+from restoria.models.srresnet.model import SRGANDiscriminator, SRResNet
+
+__all__ = ["SRGANDiscriminator", "SRResNet"]
