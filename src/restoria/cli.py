@@ -181,7 +181,7 @@ def evaluate(
     from restoria.io import read_csv
 
     try:
-        total = len(read_csv(data / f"{split}.csv", required=("ID",)))
+        total = len(read_csv(data / f"{split}.csv", required=("ID",), errors=[]))
         with progress_bar(total, "evaluate") as advance:
             result, errors = run(data, pred, split, progress=advance)
     except InputError as exc:
@@ -242,7 +242,7 @@ def predict(
     from restoria.predict import predict as run
 
     try:
-        total = len(read_csv(data / "test.csv", required=("ID", "input_image_path")))
+        total = len(read_csv(data / "test.csv", required=("ID", "input_image_path"), errors=[]))
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
     # every competition photo is damaged: no classifier gate in predict

@@ -18,8 +18,9 @@ def evaluate(
     PRED/<ID>.png. An unreadable or missing file skips that ID and is returned as an error.
     """
     data, pred = Path(data), Path(pred)
-    rows = read_csv(data / f"{split}.csv", required=("ID",))
-    scores, errors = [], []
+    errors: list[InputError] = []
+    rows = read_csv(data / f"{split}.csv", required=("ID",), errors=errors)
+    scores = []
     for row in rows:
         rid = row["ID"].strip()
         try:

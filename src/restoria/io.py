@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import tempfile
 import warnings
 from contextlib import contextmanager
@@ -19,8 +20,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
-# Largest image we agree to decode (pixels); beyond this a file is treated as a decompression bomb.
-MAX_PIXELS = 200_000_000
+# Largest image we agree to decode (pixels): Pillow's decompression-bomb threshold (89.5 megapixels,
+# 358 MB as RGBA). Larger files are refused from their header, before any pixel is decoded.
+MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
 
 
 class InputError(Exception):
@@ -65,16 +67,22 @@ def read_image(path: str | os.PathLike, mode: str = "RGB") -> np.ndarray:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(p) as im:
                 if im.width * im.height > MAX_PIXELS:
-                    raise InputError(p, f"image too large ({im.width}x{im.height} pixels)")
+                    raise InputError(p, _too_large(f"{im.width}x{im.height}"))
                 im.load()
                 im = ImageOps.exif_transpose(im)
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InputError(p, f"image too large ({exc})") from None
+        # Pillow refuses far larger images inside Image.open, before we see their size
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        raise InputError(p, _too_large(f"{int(found.group(1)):,} pixels" if found else str(exc))) from None
     except Exception as exc:  # PIL raises many types for broken files
         raise InputError(p, f"not a readable image ({type(exc).__name__}: {exc})") from None
     return _convert(im, mode)
+
+
+def _too_large(size: str) -> str:
+    return f"image too large ({size}; at most {MAX_PIXELS / 1e6:.1f} megapixels are decoded, against decompression bombs)"
 
 
 def _convert(im: Image.Image, mode: str) -> np.ndarray:
@@ -148,8 +156,14 @@ def resolve_inside(root: Path, relative: str, what: str) -> Path:
     return resolved
 
 
-def read_csv(path: str | os.PathLike, required: tuple[str, ...]) -> list[dict[str, str]]:
-    """Read a layout CSV, checking its columns and that IDs are present and unique."""
+def read_csv(
+    path: str | os.PathLike, required: tuple[str, ...], errors: list[InputError] | None = None
+) -> list[dict[str, str]]:
+    """Read a layout CSV, checking its columns and that IDs are present, unique and plain file names.
+
+    Without `errors` the first bad row raises (training data must be clean). With it, each bad row is
+    reported there and skipped, so a batch command goes on with the others; of rows sharing an ID only
+    the first is kept, so one output never overwrites another."""
     p = Path(path)
     if not p.exists():
         raise InputError(p, "file not found")
@@ -159,17 +173,24 @@ def read_csv(path: str | os.PathLike, required: tuple[str, ...]) -> list[dict[st
         if missing:
             raise InputError(p, f"missing column(s) {', '.join(missing)}")
         rows = list(reader)
-    seen: set[str] = set()
+    first: dict[str, int] = {}
+    kept = []
     for i, row in enumerate(rows, start=2):
         rid = (row.get("ID") or "").strip()
         if not rid:
-            raise InputError(p, f"line {i}: empty ID")
-        if rid in seen:
-            raise InputError(p, f"line {i}: duplicate ID {rid}")
-        if os.sep in rid or "/" in rid or rid.startswith("."):
-            raise InputError(p, f"line {i}: ID {rid!r} is not a plain name")
-        seen.add(rid)
-    return rows
+            problem = "empty ID"
+        elif rid in first:
+            problem = f"duplicate ID {rid} (first on line {first[rid]})"
+        elif "/" in rid or "\\" in rid or os.sep in rid or rid.startswith("."):
+            problem = f"ID {rid!r} is not a plain name"
+        else:
+            first[rid] = i
+            kept.append(row)
+            continue
+        if errors is None:
+            raise InputError(p, f"line {i}: {problem}")
+        errors.append(InputError(p, f"line {i}: {problem}; row skipped"))
+    return kept
 
 
 def write_csv(path: str | os.PathLike, rows: list[dict[str, object]], columns: list[str]) -> None:

@@ -19,9 +19,9 @@ def predict(
 ) -> tuple[list[Path], list[InputError]]:
     """Restore every row of DATA/test.csv; a bad row is reported and the others still written."""
     data, out = Path(data), Path(out)
-    rows = read_csv(data / "test.csv", required=("ID", "input_image_path"))
-    written: list[Path] = []
     errors: list[InputError] = []
+    rows = read_csv(data / "test.csv", required=("ID", "input_image_path"), errors=errors)
+    written: list[Path] = []
     for row in rows:
         rid = row["ID"].strip()
         try:
