@@ -65,3 +65,19 @@ def test_csv_ids(tmp_path: Path) -> None:
     p.write_text("ID\nA\n")
     with pytest.raises(InputError, match="missing column"):
         read_csv(p, ("ID", "input_image_path"))
+
+
+def test_csv_bad_rows_reported_and_skipped(tmp_path: Path) -> None:
+    """A batch command's mode: each bad row is one error naming the CSV and line; the first of a duplicated ID is kept."""
+    p = tmp_path / "test.csv"
+    p.write_text("ID,input_image_path\nA,./a.png\n,./b.png\nA,./c.png\na\\b,./d.png\n..,./e.png\nB,./f.png\n")
+    errors: list[InputError] = []
+    rows = read_csv(p, ("ID", "input_image_path"), errors=errors)
+    assert [(r["ID"], r["input_image_path"]) for r in rows] == [("A", "./a.png"), ("B", "./f.png")]
+    assert [e.reason for e in errors] == [
+        "line 3: empty ID; row skipped",
+        "line 4: duplicate ID A (first on line 2); row skipped",
+        "line 5: ID 'a\\\\b' is not a plain name; row skipped",
+        "line 6: ID '..' is not a plain name; row skipped",
+    ]
+    assert all(e.path == str(p) for e in errors)

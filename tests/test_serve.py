@@ -22,8 +22,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-pytest.importorskip("fastapi", reason="the web page needs the serve extra: pip install -e '.[test]'")
-
 LIMIT_MB = 1
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
