@@ -167,8 +167,8 @@ def test_predict_the_corpus(tmp_path: Path, corpus, runner) -> None:
     csv_path = str(data / "test.csv")
     assert any(csv_path in ln and f"line {n_files + 2}: empty ID" in ln for ln in lines)
     assert any(csv_path in ln and f"line {n_files + 3}: duplicate ID TEST_000 (first on line 2)" in ln for ln in lines)
-    assert any("../secret.png" in ln and "escapes the dataset folder" in ln for ln in lines)
-    assert any(str(outside) in ln and "not absolute" in ln for ln in lines)
+    assert any("../secret.png: input_image_path of UP escapes the dataset folder" in ln for ln in lines)
+    assert any(f"{outside}: input_image_path of ABS must be relative" in ln for ln in lines)
     assert any("gone.png" in ln and "file not found" in ln for ln in lines)
     assert any(csv_path in ln and "'../../evil' is not a plain name" in ln for ln in lines)
     expected = {f"TEST_{i:03d}.png": valid[name] for i, name in enumerate(sorted(valid) + sorted(bad)) if name in valid}

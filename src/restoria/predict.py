@@ -25,7 +25,7 @@ def predict(
     for row in rows:
         rid = row["ID"].strip()
         try:
-            src = resolve_inside(data, row["input_image_path"], "input_image_path")
+            src = resolve_inside(data, row["input_image_path"], f"input_image_path of {rid}")
             gray = read_image(src, "L")
             dest = out / f"{rid}.png"
             if dest.resolve() == src:
