@@ -169,6 +169,16 @@ def test_stages_can_be_switched_off(server: Server, photo_png: bytes) -> None:
     np.testing.assert_array_equal(server.image(out["files"]["inpainted"]), gray)
     restored = server.image(out["files"]["restored"])
     assert restored.shape == (300, 451, 3) and chroma(restored) == 0
+    painted = np.zeros_like(gray)
+    painted[100:140, 200:260] = 255
+    buf = io.BytesIO()
+    Image.fromarray(painted).save(buf, "PNG")
+    status, mask = server.request("/api/upload?name=mask.png", buf.getvalue())
+    assert status == 200
+    out = server.restore(photo_png, mask=mask["id"], stages=["colorize"])  # damage marked, left unfilled, coloured
+    np.testing.assert_array_equal(server.image(out["files"]["mask"]), painted)
+    np.testing.assert_array_equal(server.image(out["files"]["inpainted"]), gray)
+    assert chroma(server.image(out["files"]["restored"])) > 1.0
 
 
 def test_upscale_stage_when_offered(server: Server, photo_png: bytes) -> None:
