@@ -11,7 +11,6 @@ under a lock, so requests that arrive together are restored one after the other 
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 import shutil
@@ -19,9 +18,10 @@ import signal
 import tempfile
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Request
@@ -29,8 +29,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from restoria.io import InputError, read_image, write_png
 from restoria import pipeline
+from restoria.io import InputError, read_image, write_png
 from restoria.pipeline import Restorer
 from restoria.restore import STAGES, load_mask, restore_image
 from restoria.weights import default_weights
@@ -62,7 +62,7 @@ class RestoreRequest(BaseModel):
 
 
 class TooLarge(Exception):
-    pass
+    """A request body grew past the upload limit while it was being read."""
 
 
 class LimitBody:
