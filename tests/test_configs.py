@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from restoria.config import load_config
 from restoria.models.classifier import frozen_module_names
@@ -44,3 +45,19 @@ def test_task_defaults_fill_what_a_config_leaves_out(tmp_path: Path) -> None:
     (tmp_path / "x.yaml").write_text("task: sgement\n")
     with pytest.raises(ValueError, match="unknown task"):
         load_config(tmp_path / "x.yaml")
+
+
+@pytest.mark.parametrize("name", ["gan_digits", "wgan_gp_digits", "cgan_digits", "vae_digits", "ae_digits"])
+def test_generative_configs_build_on_digits(name: str) -> None:
+    cfg = load_config(CONFIGS / f"{name}.yaml")
+    task_cls, data_cls = TASKS[cfg["task"]]
+    task = task_cls(**{k: cfg[k] for k in ("model", "loss", "optimizer", "discriminator") if k in cfg})
+    if not task.automatic_optimization:  # Lightning cannot clip gradients it does not step
+        assert cfg["trainer"]["gradient_clip_val"] is None
+        assert cfg["monitor"] == "val/kid"
+    if cfg["task"] == "wgan_gp":
+        assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in task.discriminator.modules())
+        assert task.loss_cfg["n_critic"] == 5
+    dm = data_cls(data="digits", folds=None, fold=0, **cfg["data"])
+    dm.setup()
+    assert dm.train_set[0]["image"].shape == (1, cfg["model"]["image_size"], cfg["model"]["image_size"])

@@ -133,8 +133,10 @@ def train(
     """Train the model a config names; a kill loses at most the steps since the last checkpoint."""
     from restoria.train import train as run
 
-    if not data.is_dir():
-        fail(f"{data}: dataset folder not found")
+    from restoria.generative_data import BUILTIN
+
+    if not data.is_dir() and str(data) not in BUILTIN:
+        fail(f"{data}: dataset folder not found (or a built-in dataset: {', '.join(BUILTIN)})")
     dev: int | str = int(devices) if devices.isdigit() else devices
     try:
         split = ({"groups": str(groups)} if groups else {}) | ({"drop_outliers": True} if drop_outliers else {})
@@ -325,6 +327,35 @@ def classify(
     report_errors(errors)
     if errors:
         raise typer.Exit(2)
+
+
+@app.command()
+def sample(
+    weights: Path = typer.Option(..., "--weights", help="a trained generator, cGAN, VAE or autoencoder (RUN/model.safetensors)"),
+    out: Path = typer.Option(..., "--out", help="grid PNG to write"),
+    n: int = typer.Option(64, "--n", min=1, help="how many samples (a cGAN grid without --label: one row per class)"),
+    label: Optional[int] = typer.Option(None, "--label", help="cGAN: draw only this class"),
+    interpolate: Optional[tuple[str, str]] = typer.Option(
+        None, "--interpolate", help="A B: walk between two latent points; each an image file (encoded: VAE/AE) or 'random'"
+    ),
+    steps: int = typer.Option(10, "--steps", help="images along an --interpolate walk"),
+    seed: int = typer.Option(0, "--seed", help="seed of the latent draws"),
+) -> None:
+    """Draw a grid of images from a trained generative model, or a walk through its latent space."""
+    from restoria.sample import draw, interpolate as walk, load_generative, save_grid
+
+    try:
+        model = load_generative(weights)
+        if interpolate:
+            images, nrow = walk(model, interpolate, steps, label, seed), steps
+        else:
+            images, nrow = draw(model, n, label, seed)
+    except InputError as exc:
+        fail(f"{exc.path}: {exc.reason}")
+    except ValueError as exc:
+        fail(f"{weights}: {exc}")
+    save_grid(images, nrow, out)
+    err.print(f"wrote {out}: {len(images)} images, {nrow} per row")
 
 
 @app.command()

@@ -37,6 +37,17 @@ TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "restore": {"monitor": "val/score", "monitor_mode": "max", "model": {"name": "two_stage"}},
     "segment": {"monitor": "val/iou", "monitor_mode": "max", "model": {"name": "unet"}},
     "classify": {"monitor": "val/acc", "monitor_mode": "max", "model": {"name": "resnet_classifier"}},
+    # generative models: GANs keep the generator whose samples are closest to the validation images
+    # (kernel MMD on pixels, restoria.tasks.gan); the AE its reconstruction, the VAE its negative ELBO
+    "gan": {"monitor": "val/kid", "monitor_mode": "min", "model": {"name": "dcgan_generator"}, "loss": {"kind": "gan"}},
+    "wgan_gp": {
+        "monitor": "val/kid", "monitor_mode": "min", "model": {"name": "dcgan_generator"},
+        "discriminator": {"norm": "layer"}, "loss": {"kind": "wgan_gp", "n_critic": 5, "gp_weight": 10.0},
+        "optimizer": {"lr": 1e-4, "betas": [0.0, 0.9]},
+    },
+    "cgan": {"monitor": "val/kid", "monitor_mode": "min", "model": {"name": "dcgan_generator", "num_classes": 10}, "loss": {"kind": "gan"}},
+    "ae": {"monitor": "val/recon", "monitor_mode": "min", "model": {"name": "autoencoder"}},
+    "vae": {"monitor": "val/loss", "monitor_mode": "min", "model": {"name": "vae"}},
     "superres": {"monitor": "val/psnr", "monitor_mode": "max", "model": {"name": "srresnet"}},
 }
 

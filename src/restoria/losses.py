@@ -155,7 +155,7 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def vae_loss(
-    recon: torch.Tensor,
+    logits: torch.Tensor,
     target: torch.Tensor,
     mu: torch.Tensor,
     logvar: torch.Tensor,
@@ -165,14 +165,15 @@ def vae_loss(
 ) -> dict[str, torch.Tensor]:
     """recon_factor * reconstruction + kl_weight * KL, terms returned by name (recon, kl, loss).
 
-    Reconstruction is summed over pixels and averaged over the batch so it and the KL (summed over
-    latents) are on the same per-sample scale, as in the ELBO; `recon` is in [0, 1] for "bce" (the
-    Bernoulli likelihood of Kingma & Welling) or any range for "mse".
+    `logits` are the decoder's pre-sigmoid outputs, `target` images in [0, 1]. Reconstruction is "bce"
+    (the Bernoulli likelihood of Kingma & Welling, on logits so it is stable and autocast-safe) or "mse"
+    (of sigmoid(logits)); it is summed over pixels and averaged over the batch, so it and the KL (summed
+    over latents) are on the same per-sample scale, as in the ELBO.
     """
     if recon_kind == "bce":
-        rec = F.binary_cross_entropy(recon, target, reduction="none")
+        rec = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
     elif recon_kind == "mse":
-        rec = F.mse_loss(recon, target, reduction="none")
+        rec = F.mse_loss(torch.sigmoid(logits), target, reduction="none")
     else:
         raise ValueError(f"recon_kind must be bce or mse, got {recon_kind!r}")
     rec = rec.flatten(1).sum(1).mean()

@@ -22,10 +22,13 @@ from restoria.classify_data import ClassifyDataModule
 from restoria.config import load_config, merge
 from restoria.data import RestoreDataModule
 from restoria.distributed import RankAgreement
+from restoria.generative_data import GenerativeDataModule
 from restoria.io import write_csv
 from restoria.segment_data import SegmentDataModule
 from restoria.sr_data import SRDataModule
+from restoria.tasks.autoencoder import AutoencoderTask
 from restoria.tasks.classify import ClassifyTask
+from restoria.tasks.gan import GANTask
 from restoria.tasks.restore import RestoreTask
 from restoria.tasks.segment import SegmentTask
 from restoria.tasks.superres import SuperResTask
@@ -37,6 +40,11 @@ TASKS: dict[str, tuple[type[L.LightningModule], type[L.LightningDataModule]]] = 
     "restore": (RestoreTask, RestoreDataModule),
     "segment": (SegmentTask, SegmentDataModule),
     "classify": (ClassifyTask, ClassifyDataModule),
+    "gan": (GANTask, GenerativeDataModule),
+    "wgan_gp": (GANTask, GenerativeDataModule),
+    "cgan": (GANTask, GenerativeDataModule),
+    "ae": (AutoencoderTask, GenerativeDataModule),
+    "vae": (AutoencoderTask, GenerativeDataModule),
     "superres": (SuperResTask, SRDataModule),
 }
 

@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 from torch import nn
 
+from restoria.models.autoencoder import VAE, Autoencoder
 from restoria.models.classifier import ResNetClassifier
+from restoria.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from restoria.models.patchgan import PatchGAN
 from restoria.models.segmenter import build_segmenter
 from restoria.models.srresnet import SRGANDiscriminator, SRResNet
@@ -17,6 +19,10 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "unet": build_segmenter,
     "resnet_classifier": ResNetClassifier,
     "patchgan": PatchGAN,
+    "dcgan_generator": DCGANGenerator,
+    "dcgan_discriminator": DCGANDiscriminator,
+    "autoencoder": Autoencoder,
+    "vae": VAE,
     "srresnet": SRResNet,
     "srgan_discriminator": SRGANDiscriminator,
 }

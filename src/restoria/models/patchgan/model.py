@@ -6,15 +6,21 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-NORMS = ("batch", "instance", "none")
+NORMS = ("batch", "instance", "layer", "none")
 
 
 def norm_layer(kind: str, channels: int) -> nn.Module:
-    """batch, instance (affine, per image: what WGAN-GP critics and small batches need) or none."""
+    """batch, instance (affine, per image), layer (over C, H, W of each image) or none.
+
+    A WGAN-GP critic needs instance, layer or none: its gradient penalty is per sample, and batch norm
+    makes each sample's score depend on the rest of the batch.
+    """
     if kind == "batch":
         return nn.BatchNorm2d(channels)
     if kind == "instance":
         return nn.InstanceNorm2d(channels, affine=True)
+    if kind == "layer":
+        return nn.GroupNorm(1, channels)
     if kind == "none":
         return nn.Identity()
     raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {kind!r}")
