@@ -76,3 +76,20 @@ def test_train_on_group_folds(tmp_path: Path, dataset: Path, grouped: Path, tiny
                  "--groups", groups / "train_preproc.csv", "--folds", 3)
     assert res.exit_code == 2 and "holds 2 folds, not 3" in res.stderr
 
+
+
+def test_frozen_inpainter_unchanged_by_fit(dataset: Path) -> None:
+    """Frozen means frozen: weights AND batch-norm statistics (Lightning never calls train() itself)."""
+    import lightning as L
+
+    from restoria.data import RestoreDataModule
+
+    torch.manual_seed(0)
+    task = RestoreTask(model=TINY_MODEL, freeze=["inpainter"])
+    before = {k: v.clone() for k, v in task.net.inpainter.state_dict().items()}
+    colorizer = {k: v.clone() for k, v in task.net.colorizer.state_dict().items()}
+    dm = RestoreDataModule(str(dataset), crop=64, batch_size=2, damage={"max_bbox": 100})
+    L.Trainer(max_steps=2, limit_val_batches=0, num_sanity_val_steps=0, logger=False, enable_checkpointing=False,
+              enable_progress_bar=False, enable_model_summary=False, accelerator="cpu").fit(task, datamodule=dm)
+    assert all(torch.equal(before[k], v) for k, v in task.net.inpainter.state_dict().items())
+    assert any(not torch.equal(colorizer[k], v) for k, v in task.net.colorizer.state_dict().items())

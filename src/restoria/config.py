@@ -35,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
 # config names none; a config's own values win.
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "restore": {"monitor": "val/score", "monitor_mode": "max", "model": {"name": "two_stage"}},
+    "restore_adversarial": {"monitor": "val/score", "monitor_mode": "max", "model": {"name": "two_stage"}},
     "segment": {"monitor": "val/iou", "monitor_mode": "max", "model": {"name": "unet"}},
     "classify": {"monitor": "val/acc", "monitor_mode": "max", "model": {"name": "resnet_classifier"}},
     # generative models: GANs keep the generator whose samples are closest to the validation images

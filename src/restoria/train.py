@@ -30,6 +30,7 @@ from restoria.tasks.autoencoder import AutoencoderTask
 from restoria.tasks.classify import ClassifyTask
 from restoria.tasks.gan import GANTask
 from restoria.tasks.restore import RestoreTask
+from restoria.tasks.restore_adversarial import AdversarialRestoreTask
 from restoria.tasks.segment import SegmentTask
 from restoria.tasks.superres import SuperResTask
 from restoria.weights import save_weights
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 TASKS: dict[str, tuple[type[L.LightningModule], type[L.LightningDataModule]]] = {
     "restore": (RestoreTask, RestoreDataModule),
+    "restore_adversarial": (AdversarialRestoreTask, RestoreDataModule),
     "segment": (SegmentTask, SegmentDataModule),
     "classify": (ClassifyTask, ClassifyDataModule),
     "gan": (GANTask, GenerativeDataModule),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import cv2
 import lightning as L
+import numpy as np
 import torch
 import torch.nn.functional as F
 from kornia.color import rgb_to_ycbcr
@@ -67,6 +69,10 @@ class RestoreTask(L.LightningModule):
             sub.eval()
         return self
 
+    def on_train_epoch_start(self) -> None:
+        """Lightning keeps each module's own mode and never calls train(): put the frozen ones in eval."""
+        self.train()
+
     def on_fit_start(self) -> None:
         """A chroma-bin colorizer needs the colour prior of the training photos for its class
         rebalancing; it is estimated once (a resumed or initialised run already carries it)."""
@@ -77,7 +83,9 @@ class RestoreTask(L.LightningModule):
         chroma = [rgb_to_ycbcr(b["rgb"])[:, 1:] - 0.5 for _, b in zip(range(64), loader)]
         bins.set_prior([c.to(self.device) for c in chroma])
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+    def restore_losses(self, batch: dict[str, torch.Tensor], need_rgb: bool = False) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+        """The weighted pixel losses by name, and the predicted colour photo (when a loss or the caller
+        needs it). Shared with the adversarial fine-tuning task, which adds its GAN term."""
         c = self.loss_cfg
         mask = batch["mask"]
         losses: dict[str, torch.Tensor] = {}
@@ -97,12 +105,19 @@ class RestoreTask(L.LightningModule):
         raw = self.net.colorize_raw(gray)
         if self.net.bins is not None and c["chroma_ce"]:
             losses["chroma"] = c["chroma_ce"] * self.net.bins.loss(raw, rgb_to_ycbcr(batch["rgb"])[:, 1:] - 0.5)
-        if c["rgb_l1"] or c["rgb_mse"]:
+        rgb = None
+        if c["rgb_l1"] or c["rgb_mse"] or need_rgb:
             rgb = self.net.to_rgb(gray, self.net.chroma(raw, gray.shape[-2:]))
+        if c["rgb_l1"] or c["rgb_mse"]:
             losses["rgb"] = reconstruction_loss(rgb, batch["rgb"], c["rgb_l1"], c["rgb_mse"])
+        return losses, rgb
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        losses, _ = self.restore_losses(batch)
         total = sum(losses.values())
-        self.log_dict({f"train/{k}": v for k, v in losses.items()}, batch_size=len(mask))
-        self.log("train/loss", total, prog_bar=True, batch_size=len(mask))
+        n = len(batch["mask"])
+        self.log_dict({f"train/{k}": v for k, v in losses.items()}, batch_size=n)
+        self.log("train/loss", total, prog_bar=True, batch_size=n)
         return total
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
@@ -116,7 +131,10 @@ class RestoreTask(L.LightningModule):
                 true = to_uint8(batch["rgb"][i])
                 pred = to_uint8(rgb[i])
                 mask = batch["mask"][i, 0].cpu().numpy() > 0.5
-                self._val_scores.setdefault(name, []).append(image_scores(true, pred, mask))
+                row = image_scores(true, pred, mask)
+                if gain is None:  # how vivid: pix2pix-style training should raise it towards the truth's
+                    row |= {"saturation": mean_saturation(pred), "saturation_true": mean_saturation(true)}
+                self._val_scores.setdefault(name, []).append(row)
 
     def on_validation_epoch_end(self) -> None:
         logs: dict[str, float] = {"val/psnr": float(self.val_psnr.compute()), "val/tm_ssim": float(self.val_ssim.compute())}
@@ -125,9 +143,11 @@ class RestoreTask(L.LightningModule):
         # every rank scored its own photos: the score is the mean over all of them
         gathered = gather_objects(self._val_scores)
         for name in dict.fromkeys(k for part in gathered for k in part):
-            agg = aggregate([row for part in gathered for row in part.get(name, [])])
+            rows = [row for part in gathered for row in part.get(name, [])]
+            agg = aggregate(rows)
             if name == "score":
                 logs.update({f"val/{k}": agg[k] for k in ("ssim", "masked_ssim", "hist", "score")})
+                logs.update({f"val/{k}": float(np.mean([r[k] for r in rows])) for k in ("saturation", "saturation_true")})
             else:
                 logs[f"val/{name}"] = agg["score"]
         self._val_scores = {}
@@ -152,6 +172,11 @@ class RestoreTask(L.LightningModule):
             return (step + 1) / warm
         progress = min(1.0, (step - warm) / max(1, total - warm))
         return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def mean_saturation(rgb: np.ndarray) -> float:
+    """Mean HSV saturation in [0, 1] (OpenCV's, as the score's hue term uses)."""
+    return float(cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[..., 1].mean() / 255.0)
 
 
 def load_matching(net: torch.nn.Module, path: str) -> None:
