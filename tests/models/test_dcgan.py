@@ -52,3 +52,14 @@ def test_labels_condition_both_networks() -> None:
     assert scores.unique().numel() == 10
     with pytest.raises(ValueError, match="labels"):
         g(z)
+
+
+def test_minibatch_std_lets_the_discriminator_see_a_collapsed_batch() -> None:
+    torch.manual_seed(0)
+    d = DCGANDiscriminator(image_size=8, base_channels=4, norm="none", minibatch_std=True).eval()
+    varied = torch.rand(6, 1, 8, 8) * 2 - 1
+    collapsed = varied[:1].repeat(6, 1, 1, 1)
+    # the same image scores differently alone in a collapsed batch than among varied ones
+    assert not torch.allclose(d(collapsed)[0], d(torch.cat([collapsed[:1], varied[1:]]))[0])
+    plain = DCGANDiscriminator(image_size=8, base_channels=4, norm="none").eval()
+    torch.testing.assert_close(plain(collapsed)[0], plain(torch.cat([collapsed[:1], varied[1:]]))[0])

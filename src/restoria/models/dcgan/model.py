@@ -76,6 +76,8 @@ class DCGANDiscriminator(nn.Module):
 
     A logit for the GAN (norm "batch"), an unbounded critic score for WGAN-GP (norm "layer",
     "instance" or "none": the gradient penalty is per sample, so no batch norm there).
+    `minibatch_std` appends the batch's mean feature standard deviation as one more 4x4 map (Karras
+    et al. 2018): a generator that collapses to a few modes gives itself away by its low spread.
     """
 
     def __init__(
@@ -86,6 +88,7 @@ class DCGANDiscriminator(nn.Module):
         num_classes: int = 0,
         norm: str = "batch",
         dropout: float = 0.0,
+        minibatch_std: bool = False,
     ) -> None:
         super().__init__()
         levels = levels_for(image_size)
@@ -94,14 +97,20 @@ class DCGANDiscriminator(nn.Module):
         for _ in range(levels - 1):
             layers += [nn.Conv2d(c, c * 2, 4, 2, 1, bias=norm != "batch"), norm_layer(norm, c * 2), nn.LeakyReLU(0.2, True)]
             c *= 2
-        layers += [nn.Flatten(), nn.Dropout(dropout)]
         self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(c * 16, 1)
-        self.embed = nn.Embedding(num_classes, c * 16) if num_classes else None
+        self.minibatch_std = minibatch_std
+        flat = (c + int(minibatch_std)) * 16
+        self.flatten = nn.Sequential(nn.Flatten(), nn.Dropout(dropout))
+        self.head = nn.Linear(flat, 1)
+        self.embed = nn.Embedding(num_classes, flat) if num_classes else None
         self.num_classes = num_classes
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        h = self.features(x)
+        f = self.features(x)
+        if self.minibatch_std:
+            spread = f.std(0, unbiased=False).mean() if len(f) > 1 else f.new_zeros(())
+            f = torch.cat([f, spread.expand(len(f), 1, *f.shape[2:])], 1)
+        h = self.flatten(f)
         score = self.head(h).squeeze(1)
         if self.embed is not None:
             if labels is None:
