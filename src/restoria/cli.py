@@ -200,6 +200,7 @@ CLASSIFIER_HELP = "damaged/clean classifier weights run first, or 'none' (defaul
 
 
 TTA_HELP = "also run each network on the mirrored photo and average (2x the time)"
+UPSCALE_HELP = "last stage: super-resolve the result 2x or 4x (SRResNet, tiled); --save-stages adds <name>.restored.png before it"
 BACKEND_HELP = "torch, or onnx (onnxruntime; --weights may name an exported NAME.fill.onnx)"
 
 
@@ -212,6 +213,8 @@ def _restorer(
     segmenter: str = "default",
     classifier: str = "default",
     tta: bool = False,
+    upscale: int | None = None,
+    sr_weights: Path | None = None,
 ):
     from restoria.pipeline import Restorer
 
@@ -219,7 +222,7 @@ def _restorer(
     try:
         return Restorer(
             weights or None, tile=tile, color_strength=color_strength, detector=detector, backend=backend, segmenter=seg,
-            classifier=cls, tta=tta,
+            classifier=cls, tta=tta, upscale=upscale, sr_weights=sr_weights,
         )
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
@@ -272,17 +275,45 @@ def restore(
     segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
     classifier: str = typer.Option("default", help=CLASSIFIER_HELP),
     tta: bool = typer.Option(False, "--tta", help=TTA_HELP),
+    upscale: Optional[int] = typer.Option(None, "--upscale", help=UPSCALE_HELP),
+    sr_weights: Optional[Path] = typer.Option(None, "--sr-weights", help="SR weights for --upscale (default: the shipped sr_x2/sr_x4)"),
 ) -> None:
-    """Restore any photos: detect the damage, inpaint it, colorize; writes OUT/<name>.png."""
+    """Restore any photos: detect the damage, inpaint it, colorize (and upscale); writes OUT/<name>.png."""
     from restoria.io import list_images
     from restoria.restore import restore_files
 
     files = list_images(inputs)
-    restorer = _restorer(weights, tile, color_strength, detector, backend, segmenter, classifier, tta)
+    restorer = _restorer(weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights)
     with progress_bar(len(files), "restore") as advance:
         written, errors, notes = restore_files(files, out, restorer, mask, save_stages, keep_color, progress=advance)
     for n in notes:
         err.print(f"note: {n}", markup=False, highlight=False, soft_wrap=True)
+    report_errors(errors)
+    err.print(f"wrote {len(written)} photos to {out}")
+    if errors:
+        raise typer.Exit(2)
+
+
+@app.command()
+def upscale(
+    inputs: list[Path] = typer.Argument(..., help="photos: files or folders, any size, gray or colour"),
+    out: Path = typer.Option(..., "--out", help="output folder"),
+    scale: int = typer.Option(2, "--scale", "--factor", help="2 or 4 (the shipped SR models)"),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="SR weights (default: the shipped sr_x2/sr_x4)"),
+    tile: Optional[int] = typer.Option(256, help="tile side in input pixels: bounds memory on large photos"),
+) -> None:
+    """Super-resolution only (SRResNet): writes OUT/<name>.png, `scale` times wider and higher."""
+    from restoria.io import list_images
+    from restoria.pipeline import Upscaler
+    from restoria.upscale import upscale_files
+
+    try:
+        upscaler = Upscaler(scale, weights, tile=tile)
+    except InputError as exc:
+        fail(f"{exc.path}: {exc.reason}")
+    files = list_images(inputs)
+    with progress_bar(len(files), "upscale") as advance:
+        written, errors = upscale_files(files, out, upscaler, progress=advance)
     report_errors(errors)
     err.print(f"wrote {len(written)} photos to {out}")
     if errors:

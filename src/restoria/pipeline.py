@@ -1,4 +1,5 @@
-"""Restore = (is it damaged?) -> find the damage -> inpaint it -> colorize, as plain composition of stages.
+"""Restore = (is it damaged?) -> find the damage -> inpaint it -> colorize (-> upscale), as plain
+composition of stages.
 
 Works on any size: the networks run on reflect-padded tiles with overlap, blended with smooth weights,
 so memory stays bounded on large photos. Several weights files make an ensemble (outputs averaged), and
@@ -12,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from restoria.data import to_tensor, to_uint8
 from restoria.detect import DamageClassifier, Segmenter, drop_small_regions, flat_regions
+from restoria.io import InputError
 from restoria.weights import default_weights, load_model
 
 DETECTORS = ("model", "flat", "both")
@@ -33,8 +36,9 @@ class Stages:
     mask: np.ndarray  # (H, W), 255 = damaged
     inpainted: np.ndarray  # (H, W) restored gray
     colorized: np.ndarray  # (H, W, 3) colour of the restored gray
-    restored: np.ndarray  # (H, W, 3) final result
+    restored: np.ndarray  # (H, W, 3) final result at the input's size
     p_damaged: float | None = None  # the classifier's answer, when one was asked
+    upscaled: np.ndarray | None = None  # (H*s, W*s, 3) the restored photo super-resolved, when asked
 
 
 def _pad(x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
@@ -60,12 +64,15 @@ def _blend_window(h: int, w: int, overlap: int) -> torch.Tensor:
     return ramp(h)[:, None] * ramp(w)[None, :]
 
 
-def run_tiled(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, tile: int | None, overlap: int = 64) -> torch.Tensor:
-    """Apply a size-preserving network `fn` to (1, C, H, W) `x`, on tiles when the image exceeds `tile`."""
+def run_tiled(
+    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, tile: int | None, overlap: int = 64, scale: int = 1
+) -> torch.Tensor:
+    """Apply a network `fn` to (1, C, H, W) `x`, on tiles when the image exceeds `tile`. `fn` keeps the
+    size, or multiplies it by `scale` (super-resolution): tiles are placed and blended at the output scale."""
     h, w = x.shape[-2:]
     if tile is None or (h <= tile and w <= tile):
         padded, (h0, w0) = _pad(x)
-        return fn(padded)[..., :h0, :w0]
+        return fn(padded)[..., : h0 * scale, : w0 * scale]
     tile = max(tile, 2 * overlap + MULTIPLE)
     step = tile - overlap
     ys = list(range(0, max(h - tile, 0) + 1, step)) or [0]
@@ -74,18 +81,19 @@ def run_tiled(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, tile:
         ys.append(h - tile)
     if xs[-1] + tile < w:
         xs.append(w - tile)
+    s = scale
     out: torch.Tensor | None = None
-    weight = torch.zeros(1, 1, h, w, device=x.device)
+    weight = torch.zeros(1, 1, h * s, w * s, device=x.device)
     for y in ys:
         for xx in xs:
             patch = x[..., y : y + tile, xx : xx + tile]
             padded, (ph, pw) = _pad(patch)
-            res = fn(padded)[..., :ph, :pw]
-            win = _blend_window(ph, pw, overlap).to(x.device)[None, None]
+            res = fn(padded)[..., : ph * s, : pw * s]
+            win = _blend_window(ph * s, pw * s, overlap * s).to(x.device)[None, None]
             if out is None:
-                out = torch.zeros(1, res.shape[1], h, w, device=x.device, dtype=res.dtype)
-            out[..., y : y + ph, xx : xx + pw] += res * win
-            weight[..., y : y + ph, xx : xx + pw] += win
+                out = torch.zeros(1, res.shape[1], h * s, w * s, device=x.device, dtype=res.dtype)
+            out[..., y * s : (y + ph) * s, xx * s : (xx + pw) * s] += res * win
+            weight[..., y * s : (y + ph) * s, xx * s : (xx + pw) * s] += win
     assert out is not None
     return out / weight
 
@@ -117,6 +125,34 @@ def shipped_or(path: str | Path | None, name: str) -> Path | None:
     return shipped if shipped.exists() else None
 
 
+class Upscaler:
+    """The super-resolution stage: an SR model (the shipped `sr_x{scale}` weights unless `weights` names
+    others) on overlapping tiles of `tile` input pixels, so memory stays bounded at any size.
+    uint8 RGB (or gray) in, `scale` times larger uint8 out (gray stays gray)."""
+
+    def __init__(self, scale: int, weights: str | Path | None = None, device: str = "cpu", tile: int | None = 256, overlap: int = 24) -> None:
+        path = Path(weights) if weights else default_weights(f"sr_x{scale}.safetensors")
+        if not path.exists():
+            raise InputError(path, f"no x{scale} super-resolution weights (shipped: {', '.join(shipped_sr_scales()) or 'none'}; or pass trained ones)")
+        self.model = load_model(path, device)
+        found = getattr(self.model, "scale", None)
+        if found != scale:
+            raise InputError(path, f"is a x{found} super-resolution model; upscaling x{scale} needs a x{scale} one" if found else "not a super-resolution model")
+        self.scale, self.device, self.tile, self.overlap = scale, device, tile, overlap
+
+    @torch.inference_mode()
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        x = to_tensor(image)[None].to(self.device)
+        gray = x.shape[1] == 1
+        y = run_tiled(self.model, x.expand(-1, 3, -1, -1) if gray else x, self.tile, self.overlap, self.scale)
+        out = to_uint8(y[0])
+        return cv2.cvtColor(out, cv2.COLOR_RGB2GRAY) if gray else out
+
+
+def shipped_sr_scales() -> list[str]:
+    return [f"x{s}" for s in (2, 3, 4, 8) if default_weights(f"sr_x{s}.safetensors").exists()]
+
+
 class Restorer:
     """The restore pipeline over one or more trained two-stage models (an ensemble averages them).
 
@@ -137,6 +173,8 @@ class Restorer:
         classifier: str | Path | None = "default",
         threshold: float = 0.5,
         tta: bool = False,
+        upscale: int | None = None,
+        sr_weights: str | Path | None = None,
     ) -> None:
         if detector not in DETECTORS:
             raise ValueError(f"detector must be one of {DETECTORS}, got {detector!r}")
@@ -152,6 +190,7 @@ class Restorer:
         self.classifier = DamageClassifier(cls, device) if cls else None
         self.threshold = threshold
         self.tta = tta  # flip test-time augmentation of both networks
+        self.upscaler = Upscaler(upscale, sr_weights, device) if upscale else None  # the last stage
 
     def _net(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
         return flip_tta(fn) if self.tta else fn
@@ -212,4 +251,5 @@ class Restorer:
             colorized=colorized,
             restored=restored,
             p_damaged=p_damaged,
+            upscaled=self.upscaler(restored) if self.upscaler else None,
         )

@@ -66,6 +66,8 @@ def restore_image(
     if "colorize" not in stages:
         plain = np.repeat(out.inpainted[..., None], 3, axis=-1)
         out.restored = plain if keep is None else np.where(out.mask[..., None] > 0, plain, keep)
+    if restorer.upscaler is not None and not {"inpaint", "colorize"} <= set(stages):
+        out.upscaled = restorer.upscaler(out.restored)  # the last stage follows what the chosen stages made
     return out, notes
 
 
@@ -89,7 +91,7 @@ def restore_files(
     for f, name in zip(files, _names(files)):
         try:
             rgb = read_image(f, "RGB")
-            targets = {s: out / f"{name}{s}.png" for s in ("", ".mask", ".inpainted", ".colorized")}
+            targets = {s: out / f"{name}{s}.png" for s in ("", ".mask", ".inpainted", ".colorized", ".restored")}
             clash = [t for t in targets.values() if t.resolve() in inputs]
             if clash:
                 raise InputError(f, f"output {clash[0]} would overwrite an input; choose another --out")
@@ -100,7 +102,9 @@ def restore_files(
                 write_png(targets[".mask"], stages.mask)
                 write_png(targets[".inpainted"], stages.inpainted)
                 write_png(targets[".colorized"], stages.colorized)
-            write_png(targets[""], stages.restored)
+                if stages.upscaled is not None:  # the restored photo before super-resolution
+                    write_png(targets[".restored"], stages.restored)
+            write_png(targets[""], stages.restored if stages.upscaled is None else stages.upscaled)
             written.append(targets[""])
         except InputError as err:
             errors.append(err)

@@ -7,13 +7,16 @@ from pathlib import Path
 
 import lightning as L
 import numpy as np
+import pytest
 import torch
 import yaml
 from conftest import fixed_batch_losses, invoke
 
+from restoria.config import load_config
 from restoria.data import to_tensor
 from restoria.sr_data import SRDataModule
 from restoria.tasks.superres import SuperResTask
+from restoria.train import TASKS
 from restoria.weights import load_model, read_metadata
 
 TINY_SR = {"name": "srresnet", "scale": 2, "channels": 8, "n_blocks": 2, "batch_norm": False}
@@ -110,3 +113,18 @@ def test_crop_must_be_a_multiple_of_the_scale(dataset: Path, tmp_path: Path, run
     cfg = sr_config(tmp_path, model={**TINY_SR, "scale": 4}, data={"crop": 30, "val_crop": 64, "batch_size": 2})
     res = invoke(runner, "train", "--config", cfg, "--data", dataset, "--out", tmp_path / "bad")
     assert res.exit_code == 2 and "data.crop (30) must be a multiple of model.scale (4)" in res.stderr
+
+
+@pytest.mark.parametrize("name", ["sr_x2", "sr_x4", "srgan_x2"])
+def test_shipped_configs_build(name: str, dataset: Path) -> None:
+    cfg = load_config(Path(__file__).resolve().parents[2] / "configs" / f"{name}.yaml")
+    task_cls, data_cls = TASKS[cfg["task"]]
+    kwargs = {k: cfg[k] for k in ("model", "loss", "optimizer", "discriminator") if k in cfg}
+    task = task_cls(**kwargs)  # `init` names a run made by the step before; not needed to build
+    dm = data_cls(data=str(dataset), folds=None, fold=0, **cfg["data"])
+    dm.setup()
+    assert dm.crop % task.scale == 0 and dm.val_crop % task.scale == 0
+    assert task.adversarial == (name == "srgan_x2")
+    if task.adversarial:
+        assert cfg["init"] == "runs/sr_x2/model.safetensors" and cfg["trainer"]["gradient_clip_val"] is None
+        assert cfg["model"] == load_config(Path(__file__).resolve().parents[2] / "configs" / "sr_x2.yaml")["model"]
