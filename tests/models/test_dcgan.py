@@ -63,3 +63,14 @@ def test_minibatch_std_lets_the_discriminator_see_a_collapsed_batch() -> None:
     assert not torch.allclose(d(collapsed)[0], d(torch.cat([collapsed[:1], varied[1:]]))[0])
     plain = DCGANDiscriminator(image_size=8, base_channels=4, norm="none").eval()
     torch.testing.assert_close(plain(collapsed)[0], plain(torch.cat([collapsed[:1], varied[1:]]))[0])
+
+
+def test_spectral_norm_bounds_every_layer() -> None:
+    torch.manual_seed(0)
+    d = DCGANDiscriminator(image_size=16, base_channels=8, norm="none", spectral_norm=True).train()
+    for _ in range(30):  # each training forward refines the power iteration
+        d(torch.randn(4, 1, 16, 16))
+    layers = [m for m in [*d.features, d.head] if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    assert len(layers) == 3
+    for m in layers:
+        assert torch.linalg.matrix_norm(m.weight.flatten(1), 2).item() == pytest.approx(1.0, rel=1e-3)

@@ -76,6 +76,9 @@ class DCGANDiscriminator(nn.Module):
 
     A logit for the GAN (norm "batch"), an unbounded critic score for WGAN-GP (norm "layer",
     "instance" or "none": the gradient penalty is per sample, so no batch norm there).
+    `spectral_norm` divides every weight by its largest singular value (Miyato et al. 2018; torch's
+    parametrization), bounding the discriminator's Lipschitz constant: the usual cure for a D that
+    wins too fast and leaves G without gradients (pair it with norm "none").
     `minibatch_std` appends the batch's mean feature standard deviation as one more 4x4 map (Karras
     et al. 2018): a generator that collapses to a few modes gives itself away by its low spread.
     """
@@ -89,6 +92,7 @@ class DCGANDiscriminator(nn.Module):
         norm: str = "batch",
         dropout: float = 0.0,
         minibatch_std: bool = False,
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         levels = levels_for(image_size)
@@ -104,6 +108,10 @@ class DCGANDiscriminator(nn.Module):
         self.head = nn.Linear(flat, 1)
         self.embed = nn.Embedding(num_classes, flat) if num_classes else None
         self.num_classes = num_classes
+        if spectral_norm:
+            for m in [*self.features, self.head]:
+                if isinstance(m, (nn.Conv2d, nn.Linear)):
+                    nn.utils.parametrizations.spectral_norm(m)
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         f = self.features(x)
