@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "restore": {"monitor": "val/score", "monitor_mode": "max", "model": {"name": "two_stage"}},
     "restore_adversarial": {"monitor": "val/score", "monitor_mode": "max", "model": {"name": "two_stage"}},
+    "cyclegan": {"monitor": "val/cycle", "monitor_mode": "min", "model": {"name": "cyclegan"}},
     "segment": {"monitor": "val/iou", "monitor_mode": "max", "model": {"name": "unet"}},
     "classify": {"monitor": "val/acc", "monitor_mode": "max", "model": {"name": "resnet_classifier"}},
     # generative models: GANs keep the generator whose samples are closest to the validation images

@@ -28,11 +28,13 @@ from restoria.segment_data import SegmentDataModule
 from restoria.sr_data import SRDataModule
 from restoria.tasks.autoencoder import AutoencoderTask
 from restoria.tasks.classify import ClassifyTask
+from restoria.tasks.cyclegan import CycleGANTask
 from restoria.tasks.gan import GANTask
 from restoria.tasks.restore import RestoreTask
 from restoria.tasks.restore_adversarial import AdversarialRestoreTask
 from restoria.tasks.segment import SegmentTask
 from restoria.tasks.superres import SuperResTask
+from restoria.unpaired_data import UnpairedDataModule
 from restoria.weights import save_weights
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 TASKS: dict[str, tuple[type[L.LightningModule], type[L.LightningDataModule]]] = {
     "restore": (RestoreTask, RestoreDataModule),
     "restore_adversarial": (AdversarialRestoreTask, RestoreDataModule),
+    "cyclegan": (CycleGANTask, UnpairedDataModule),
     "segment": (SegmentTask, SegmentDataModule),
     "classify": (ClassifyTask, ClassifyDataModule),
     "gan": (GANTask, GenerativeDataModule),

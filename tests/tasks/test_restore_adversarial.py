@@ -37,7 +37,7 @@ def test_steps_train_colorizer_and_discriminator_only(tmp_path: Path, dataset: P
     task = AdversarialRestoreTask(model=TINY_MODEL, init=str(init), freeze=["inpainter"],
                                   discriminator={"base_channels": 8, "n_layers": 2})
     inpainter, colorizer, disc = snapshot(task.net.inpainter), snapshot(task.net.colorizer), snapshot(task.discriminator)
-    fit(task, dataset, 2)
+    assert fit(task, dataset, 2).global_step == 2  # the D step does not count as a training step
     assert not changed(inpainter, task.net.inpainter)  # frozen: weights and batch-norm statistics
     assert changed(colorizer, task.net.colorizer) and changed(disc, task.discriminator)
     opt_g, opt_d = task.optimizers()

@@ -8,6 +8,7 @@ from torch import nn
 
 from restoria.models.autoencoder import VAE, Autoencoder
 from restoria.models.classifier import ResNetClassifier
+from restoria.models.cyclegan import CycleGAN
 from restoria.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from restoria.models.patchgan import PatchGAN
 from restoria.models.segmenter import build_segmenter
@@ -19,6 +20,7 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "unet": build_segmenter,
     "resnet_classifier": ResNetClassifier,
     "patchgan": PatchGAN,
+    "cyclegan": CycleGAN,
     "dcgan_generator": DCGANGenerator,
     "dcgan_discriminator": DCGANDiscriminator,
     "autoencoder": Autoencoder,

@@ -54,3 +54,15 @@ def figure_path(module: L.LightningModule, name: str) -> Path | None:
     if trainer.sanity_checking or not trainer.is_global_zero:
         return None
     return Path(trainer.default_root_dir) / "figures" / f"{name}-step{trainer.global_step:06d}.png"
+
+
+def uncounted(optimizer: Any) -> Any:
+    """A LightningOptimizer whose step() does not advance `trainer.global_step`.
+
+    Under manual optimisation Lightning counts every optimizer's step as a global step
+    (Lightning-AI/pytorch-lightning#17958), so a GAN's G and D steps count twice and `max_steps`,
+    `val_check_interval`, checkpoints and schedules run at half the intended length. The discriminator's
+    optimizer is made not to count: one training step is one global step.
+    """
+    optimizer._on_before_step = optimizer._on_after_step = lambda: None
+    return optimizer

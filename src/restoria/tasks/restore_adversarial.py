@@ -16,6 +16,7 @@ import torch
 
 from restoria.losses import GAN_MODES, gan_discriminator_loss, gan_generator_loss
 from restoria.models import create_model
+from restoria.tasks.common import uncounted
 from restoria.tasks.restore import RestoreTask
 
 GAN_DEFAULTS: dict[str, Any] = {"gan": 0.02, "gan_mode": "nonsaturating"}
@@ -57,6 +58,7 @@ class AdversarialRestoreTask(RestoreTask):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         opt_g, opt_d = self.optimizers()
+        uncounted(opt_d)
         n = len(batch["mask"])
         losses, rgb = self.restore_losses(batch, need_rgb=True)
         assert rgb is not None
