@@ -7,7 +7,10 @@ also after the 8 -> 16 -> 8 pixel round trip the generated samples take). Then, 
 - GAN / WGAN-GP / VAE: 1000 samples; the entropy of the classifier's predicted classes in bits (bar:
   >= 3.0; 10 equally used classes give log2(10) = 3.32; a collapsed generator gives far less) and
   the number of digits among the predictions;
-and for all, the classifier's mean confidence (max class probability) beside the real digits' own.
+and for all, the classifier's mean confidence (max class probability) beside the real digits' own, and
+the within-class diversity: the mean pairwise distance between samples given (cGAN) or predicted (the
+others) the same digit, over the same figure for the real digits of that digit (1.0: as varied as the
+data; near 0: one image per digit, a collapse the class-level figures cannot see).
 
     python benchmarks/generative.py --gan runs/gan_digits/model.safetensors --cgan runs/cgan_digits/model.safetensors \\
         --wgan-gp runs/wgan_gp_digits/model.safetensors --vae runs/vae_digits/model.safetensors
@@ -61,6 +64,20 @@ def to_features(images: torch.Tensor) -> np.ndarray:
     return F.interpolate(images.float(), size=(8, 8), mode="area").flatten(1).clamp(0, 1).numpy()
 
 
+def spread(features: np.ndarray) -> float:
+    """Mean pairwise Euclidean distance between the rows of `features` (0 for fewer than two)."""
+    if len(features) < 2:
+        return 0.0
+    d = np.sqrt(((features[:, None] - features[None]) ** 2).sum(-1))
+    return float(d.sum() / (len(features) * (len(features) - 1)))
+
+
+def diversity(features: np.ndarray, groups: np.ndarray, real: np.ndarray, real_labels: np.ndarray) -> float:
+    """Within-class spread of samples over that of the real digits, averaged over the digits present."""
+    ratios = [spread(features[groups == d]) / spread(real[real_labels == d]) for d in np.unique(groups) if (groups == d).sum() > 1]
+    return float(np.mean(ratios)) if ratios else 0.0
+
+
 def entropy_bits(pred: np.ndarray, classes: int = 10) -> float:
     p = np.bincount(pred, minlength=classes) / len(pred)
     p = p[p > 0]
@@ -68,7 +85,7 @@ def entropy_bits(pred: np.ndarray, classes: int = 10) -> float:
 
 
 @torch.no_grad()
-def judge(weights: Path, clf: CalibratedClassifierCV, n: int, seed: int) -> dict[str, object]:
+def judge(weights: Path, clf: CalibratedClassifierCV, n: int, seed: int, real: tuple[np.ndarray, np.ndarray]) -> dict[str, object]:
     model = load_generative(weights)
     g = torch.Generator().manual_seed(seed)
     if model.num_classes:
@@ -84,6 +101,7 @@ def judge(weights: Path, clf: CalibratedClassifierCV, n: int, seed: int) -> dict
     row: dict[str, object] = {"samples": len(pred), "confidence": float(proba.max(1).mean()), "entropy": entropy_bits(pred)}
     row["digits"] = int(len(np.unique(pred)))
     row["counts"] = np.bincount(pred, minlength=10).tolist()
+    row["diversity"] = diversity(feats, pred if labels is None else labels.numpy(), *real)
     if labels is not None:
         hits = pred == labels.numpy()
         row["label accuracy"] = float(hits.mean())
@@ -122,6 +140,8 @@ def main() -> None:
         weights = train_missing(args.train, weights)
 
     clf, real = fit_classifier(args.seed)
+    bunch = load_digits()
+    real_digits = (bunch.data / 16.0, bunch.target)
     console = Console(width=120)
     console.print(
         f"digits classifier (SVC, real digits): held-out accuracy {real['held-out accuracy']:.3f}, "
@@ -131,17 +151,17 @@ def main() -> None:
         title=f"Generative models on digits ({args.samples} samples each)",
         caption="bars: cGAN label accuracy >= 0.80; class entropy >= 3.0 bits (log2 10 = 3.32)",
     )
-    for col in ("model", "label accuracy", "worst digit", "class entropy (bits)", "digits seen", "confidence"):
+    for col in ("model", "label accuracy", "worst digit", "class entropy (bits)", "digits seen", "confidence", "within-class diversity"):
         table.add_column(col, justify="right" if col != "model" else "left")
     results: dict[str, object] = {"classifier": real}
     for key, path in weights.items():
         if path is None:
             continue
-        row = judge(path, clf, args.samples, args.seed)
+        row = judge(path, clf, args.samples, args.seed, real_digits)
         results[key] = row
         acc = f"{row['label accuracy']:.3f}" if "label accuracy" in row else "-"
         worst = f"{row['worst digit']:.3f}" if "worst digit" in row else "-"
-        table.add_row(key, acc, worst, f"{row['entropy']:.3f}", str(row["digits"]), f"{row['confidence']:.3f}")
+        table.add_row(key, acc, worst, f"{row['entropy']:.3f}", str(row["digits"]), f"{row['confidence']:.3f}", f"{row['diversity']:.2f}")
     console.print(table)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
