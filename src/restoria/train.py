@@ -174,6 +174,10 @@ def train(
         if key in cfg:
             task_kwargs[key] = cfg[key]
     module = task_cls(**task_kwargs)
+    if not module.automatic_optimization and cfg["trainer"]["gradient_clip_val"]:
+        # Lightning clips only the steps it takes itself; an adversarial task steps its own optimisers
+        log.warning("task %s steps its own optimisers: trainer.gradient_clip_val is not applied", cfg["task"])
+        cfg["trainer"]["gradient_clip_val"] = None
     datamodule = data_cls(data=str(data), folds=folds, fold=fold, **cfg["data"])
 
     mode = cfg["monitor_mode"]
