@@ -30,9 +30,9 @@ import torch
 import torch.nn.functional as F
 from rich.console import Console
 from rich.table import Table
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import SVC
 
 from restoria.generative_data import digits
@@ -99,7 +99,7 @@ def judge(weights: Path, clf: CalibratedClassifierCV, n: int, seed: int, real: t
     proba = clf.predict_proba(feats)
     pred = clf.classes_[proba.argmax(1)]
     row: dict[str, object] = {"samples": len(pred), "confidence": float(proba.max(1).mean()), "entropy": entropy_bits(pred)}
-    row["digits"] = int(len(np.unique(pred)))
+    row["digits"] = len(np.unique(pred))
     row["counts"] = np.bincount(pred, minlength=10).tolist()
     row["diversity"] = diversity(feats, pred if labels is None else labels.numpy(), *real)
     if labels is not None:

@@ -4,6 +4,7 @@ generator `restoria sample` can draw from."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import lightning as L
@@ -60,7 +61,7 @@ def test_each_step_moves_only_its_own_network_and_n_critic_is_kept(kind: str, n_
     steps = fit(task, 6).steps
     order = "".join(s[0] for s in steps[:-1])
     assert order == ("d" * (n_critic - 1) + "dg") * (6 // n_critic)
-    for (which, g0, d0), (_, g1, d1) in zip(steps, steps[1:]):
+    for (which, g0, d0), (_, g1, d1) in itertools.pairwise(steps):
         if which == "d":
             assert moved(d0, d1) and not moved(g0, g1)
         else:
@@ -116,3 +117,13 @@ def test_class_count_must_match_the_data() -> None:
     task = GANTask(model={**TINY_G, "num_classes": 3}, discriminator={"base_channels": 8})
     with pytest.raises(ValueError, match="num_classes is 3 but digits has 10"):
         fit(task, 1)
+
+
+def test_generator_loss_follows_the_configured_mode() -> None:
+    torch.manual_seed(0)
+    fake = torch.rand(4, 1, 8, 8) * 2 - 1
+    for mode in ("minimax", "nonsaturating"):
+        task = GANTask(model=TINY_G, loss={"mode": mode}, discriminator={"base_channels": 8}).eval()
+        p = torch.sigmoid(task.discriminator(fake))
+        want = torch.log(1 - p).mean() if mode == "minimax" else -torch.log(p).mean()
+        torch.testing.assert_close(task.generator_loss(fake, None), want)
