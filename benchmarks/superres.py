@@ -37,7 +37,7 @@ def centre(rgb: np.ndarray, max_side: int) -> np.ndarray:
     h, w = rgb.shape[:2]
     ch, cw = min(h, max_side) // 4 * 4, min(w, max_side) // 4 * 4
     y, x = (h - ch) // 2, (w - cw) // 2
-    return rgb[y : y + ch, x : x + cw]
+    return rgb[y : y + ch, x : x + cw].copy()
 
 
 def lanczos(lr: np.ndarray, scale: int) -> np.ndarray:
@@ -91,7 +91,7 @@ def main() -> None:
 
 
 def draw(examples: dict[int, dict[str, np.ndarray]], path: Path) -> None:
-    """One row per scale: the same 96x96 HR window (the cat's eye in `chelsea`) from every method."""
+    """One row per scale: the same 96x96 HR window (fur beside the cat's eye in `chelsea`) from every method."""
     cols = max(len(e) for e in examples.values())
     fig, axes = plt.subplots(len(examples), cols, figsize=(2.2 * cols, 2.4 * len(examples)), squeeze=False)
     for row, (scale, images) in enumerate(sorted(examples.items())):
@@ -105,3 +105,7 @@ def draw(examples: dict[int, dict[str, np.ndarray]], path: Path) -> None:
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    main()
