@@ -3,7 +3,8 @@
 On a competition-style test set (default: the one benchmarks/quality.py builds from the photos bundled
 with scikit-image / scikit-learn / matplotlib), prints
 - the IoU of the predicted lost region against the true mask, pooled over all pixels of the split and
-  averaged per image, for the segmenter, the flat-fill detector and their union (as `restore` uses them);
+  averaged per image, for the segmenter, the flat-fill detector, their plain union and their
+  combination as `restore` uses it (`restoria.detect.combine_detections`);
 - the classifier's accuracy, precision, recall and ROC-AUC on every damaged input and its clean gray
   original (half the photos damaged, half not).
 
@@ -24,7 +25,7 @@ from rich.table import Table
 from torchmetrics.classification import BinaryAccuracy, BinaryAUROC, BinaryPrecision, BinaryRecall
 
 from restoria.data import layout_rows, to_gray, to_tensor
-from restoria.detect import DamageClassifier, Segmenter, drop_small_regions, flat_regions
+from restoria.detect import DamageClassifier, Segmenter, combine_detections, drop_small_regions, flat_regions
 from restoria.io import read_image
 from restoria.weights import default_weights
 
@@ -44,7 +45,7 @@ def main() -> None:
     rows = layout_rows(args.data, args.split)
     segmenter = Segmenter(args.segmenter) if args.segmenter.exists() else None
     classifier = DamageClassifier(args.classifier) if args.classifier.exists() else None
-    methods = ["flat fills"] + (["segmenter", "segmenter + flat"] if segmenter else [])
+    methods = ["flat fills"] + (["segmenter", "segmenter | flat (plain union)", "combined (restore's detection)"] if segmenter else [])
     pooled = {m: [0, 0] for m in methods}
     per_image: dict[str, list[float]] = {m: [] for m in methods}
     probs, labels = [], []
@@ -54,7 +55,8 @@ def main() -> None:
         if segmenter:
             prob = segmenter(to_tensor(gray)[None])[0, 0].numpy()
             found["segmenter"] = drop_small_regions(prob > 0.5) > 0
-            found["segmenter + flat"] = found["segmenter"] | found["flat fills"]
+            found["segmenter | flat (plain union)"] = found["segmenter"] | found["flat fills"]
+            found["combined (restore's detection)"] = combine_detections(gray, prob > 0.5) > 0
         for m, pred in found.items():
             inter, union = iou(pred, true)
             pooled[m][0] += inter

@@ -10,8 +10,10 @@ import torch
 from restoria.config import load_config
 from restoria.models.classifier import frozen_module_names
 from restoria.train import TASKS
+from restoria.weights import load_state
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "configs"
 
 
 @pytest.mark.parametrize("name", ["segment_seed", "segment", "classify", "classify_seed"])
@@ -61,3 +63,46 @@ def test_generative_configs_build_on_digits(name: str) -> None:
     dm = data_cls(data="digits", folds=None, fold=0, **cfg["data"])
     dm.setup()
     assert dm.train_set[0]["image"].shape == (1, cfg["model"]["image_size"], cfg["model"]["image_size"])
+
+
+@pytest.mark.parametrize("name", ["restore_adversarial", "cyclegan_gray2color"])
+def test_adversarial_configs_build(name: str, dataset: Path) -> None:
+    """The two adversarial recipes build their task as `restoria train` does (same keys passed) and
+    their data module on a prepared dataset; what their comments promise holds."""
+    cfg = load_config(CONFIGS / f"{name}.yaml")
+    task_cls, data_cls = TASKS[cfg["task"]]
+    keys = ("model", "loss", "optimizer", "val_chroma_gains", "init", "freeze", "discriminator")
+    kwargs = {k: cfg[k] for k in keys if k in cfg}
+    if "init" in kwargs:  # relative to the repository root, where `restoria train` is run
+        kwargs["init"] = str(REPO / kwargs["init"])
+    task = task_cls(**kwargs)
+    assert not task.automatic_optimization and cfg["trainer"]["gradient_clip_val"] is None
+    dm = data_cls(data=str(dataset), folds=None, fold=0, **cfg["data"])
+    dm.setup()
+    assert len(dm.train_set) and len(dm.val_set)
+    if name == "restore_adversarial":
+        # every tensor of the shipped restorer fits the config's model (init skips any that do not)
+        own = task.net.state_dict()
+        shipped = load_state(kwargs["init"])
+        assert set(shipped) == set(own) and all(torch.equal(own[k], v.to(own[k].dtype)) for k, v in shipped.items())
+        assert not any(p.requires_grad for p in task.net.inpainter.parameters())
+        assert all(p.requires_grad for p in task.net.colorizer.parameters())
+    else:
+        assert (cfg["monitor"], cfg["monitor_mode"]) == ("val/score", "max")
+        assert dm.paired_val  # a prepared dataset's val photos have their true colours: val/score is logged
+        item = dm.train_set[0]
+        assert item["a"].shape == item["b"].shape == (3, cfg["data"]["size"], cfg["data"]["size"])
+
+
+def test_default_classifier_starts_from_the_shipped_segmenter() -> None:
+    """classify.yaml names the shipped segmenter by file name: it resolves inside the package, offline."""
+    from restoria.models import create_model
+    from restoria.weights import default_weights
+
+    cfg = dict(load_config(CONFIGS / "classify.yaml")["model"])
+    assert cfg["encoder_weights"] == "segment.safetensors"
+    model = create_model(cfg.pop("name"), **cfg)
+    seg = load_state(default_weights("segment.safetensors"))
+    own = model.backbone.state_dict()
+    assert all(torch.equal(v, seg[f"encoder.{k}"].to(v.dtype)) for k, v in own.items() if v.is_floating_point())
+    assert model.frozen[-1].startswith("features.13.") and not any(n.startswith("features.14") for n in model.frozen)

@@ -46,3 +46,37 @@ def test_small_regions_are_dropped() -> None:
     mask[100:200, 100:200] = 1
     out = drop_small_regions(mask)
     assert out[15, 15] == 0 and out[150, 150] == 255 and (out > 0).sum() == 100 * 100
+
+
+def _photo_with_fills(photos: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """A real photo with a mid-gray fill, a black fill (looks like a clipped shadow) and a natural-looking
+    clipped black patch with a soft edge that is not damage."""
+    gray = cv2.cvtColor(photos["coffee"], cv2.COLOR_RGB2GRAY)[:256, :256].copy()
+    gray = np.clip(gray, 1, 254).astype(np.uint8)
+    gray[20:70, 20:90] = 140  # damage, mid-tone
+    gray[150:210, 30:100] = 0  # damage at 0
+    shadow = np.zeros(gray.shape, bool)
+    shadow[160:230, 160:240] = True
+    ring = cv2.dilate(shadow.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    gray[ring & ~shadow] = 1  # fades out: no hard edge
+    gray[shadow] = 0
+    return gray, shadow
+
+
+def test_combined_detection_takes_each_detector_where_it_can_be_trusted(photos: dict[str, np.ndarray]) -> None:
+    from restoria.detect import combine_detections
+
+    gray, shadow = _photo_with_fills(photos)
+    black_fill = np.zeros(gray.shape, bool)
+    black_fill[150:210, 30:100] = True
+    assert not (combine_detections(gray, None) > 0)[black_fill].any()  # a 0 fill alone is not trusted
+    learned = np.zeros(gray.shape, bool)
+    learned[148:205, 28:95] = True  # the network's blurry view of the black fill: most of it, edges off
+    learned[160:230, 160:240] = True  # a false alarm on the natural flat shadow
+    learned[90:130, 150:220] = True  # textured damage flat detection cannot see
+    found = combine_detections(gray, learned) > 0
+    assert found[20:70, 20:90].all()  # the mid-gray fill, by flat detection
+    assert found[black_fill].all()  # the black fill, confirmed by the network
+    assert not found[148:150, 28:95].any()  # the black fill's exact pixels, not the network's edge
+    assert not found[shadow].any()  # flat but soft-edged: the network's alarm is dropped
+    assert found[90:130, 150:220].all()  # not flat: the network is the only witness and is kept

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from conftest import invoke
+from conftest import TINY_MODEL, invoke
 from restoria.data import to_gray
 from restoria.models import create_model
 from restoria.pipeline import Restorer, flip_tta, run_tiled
@@ -92,6 +92,26 @@ def test_an_ensemble_of_one_model_twice_is_that_model(trained_run: Path, photos:
     two = Restorer([w, w], segmenter=None, classifier=None)(gray)
     for stage in ("mask", "inpainted", "colorized", "restored"):
         np.testing.assert_array_equal(getattr(two, stage), getattr(one, stage))
+
+
+def test_an_ensemble_of_two_models_averages_them(tmp_path: Path, photos: dict[str, np.ndarray]) -> None:
+    """Two different networks: each stage of the ensemble is the mean of the two models' outputs, and
+    differs from either one (so both are used, and neither is dropped or counted twice)."""
+    paths = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        net = create_model(**TINY_MODEL)
+        paths.append(tmp_path / f"seed{seed}.safetensors")
+        save_weights(net, paths[-1], TINY_MODEL)
+    x = torch.from_numpy(to_gray(photos["chelsea"])[None, None] / 255.0).float()
+    a, b = (Restorer([p], segmenter=None, classifier=None) for p in paths)
+    both = Restorer(paths, segmenter=None, classifier=None)
+    for stage in ("inpaint", "colorize"):
+        outs = [getattr(r, stage)(x) for r in (a, b, both)]
+        for one, two, mean in zip(*(o if isinstance(o, tuple) else (o,) for o in outs)):
+            torch.testing.assert_close(mean, (one + two) / 2)
+            assert not torch.allclose(one, two)  # the two models really differ here
+            assert not torch.allclose(mean, one) and not torch.allclose(mean, two)
 
 
 def test_flip_tta_of_an_equivariant_function_changes_nothing() -> None:

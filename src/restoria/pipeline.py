@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from restoria.data import to_tensor, to_uint8
-from restoria.detect import DamageClassifier, Segmenter, drop_small_regions, flat_regions
+from restoria.detect import DamageClassifier, Segmenter, combine_detections, drop_small_regions
 from restoria.io import InputError
 from restoria.weights import default_weights, load_model
 
@@ -206,14 +206,16 @@ class Restorer:
         return torch.stack(probs).mean(0), torch.stack(fills).mean(0)
 
     def detect(self, gray: np.ndarray, x: torch.Tensor, model_prob: torch.Tensor) -> torch.Tensor:
-        """Damage mask: the learned detector's (regions too small to be lost ones dropped), flat-fill
-        detection, or their union."""
-        found = np.zeros(gray.shape, np.uint8)
+        """Damage mask: the learned detector's alone (`model`), flat-fill detection alone (`flat`), or
+        both, each confirming the other (`both`, see `restoria.detect.combine_detections`)."""
+        learned = None
         if self.detector in ("model", "both"):
-            learned = self.segmenter(x, self.tile) if self.segmenter else model_prob
-            found |= drop_small_regions(learned[0, 0].cpu().numpy() > 0.5)
-        if self.detector in ("flat", "both"):
-            found |= flat_regions(gray)
+            prob = self.segmenter(x, self.tile) if self.segmenter else model_prob
+            learned = prob[0, 0].cpu().numpy() > 0.5
+        if self.detector == "model":
+            found = drop_small_regions(learned)
+        else:
+            found = combine_detections(gray, learned)
         return torch.from_numpy(found > 0).float()[None, None].to(model_prob.device)
 
     @torch.inference_mode()

@@ -78,3 +78,35 @@ def test_local_backbone_weights(tmp_path: Path) -> None:
     torch.testing.assert_close(got["conv1.weight"], want["conv1.weight"].sum(1, keepdim=True))
     with pytest.raises(ValueError, match="encoder_weights"):
         ResNetClassifier("resnet18", encoder_weights="imagenet21k")
+
+
+def test_encoder_classifier_transfers_a_trained_unet(tmp_path: Path) -> None:
+    """The segmenter's encoder is the classifier's starting point: every encoder tensor of a U-Net file
+    is taken (first convolution included), and the named blocks are frozen."""
+    from restoria.models import create_model
+    from restoria.weights import save_weights
+
+    torch.manual_seed(0)
+    cfg = {"name": "unet", "encoder": "mobilenet_v2", "in_channels": 1, "decoder_channels": [16, 16, 8, 8, 8]}
+    unet = create_model(**cfg)
+    save_weights(unet, tmp_path / "seg.safetensors", cfg)
+    model = create_model("encoder_classifier", encoder_weights=str(tmp_path / "seg.safetensors"),
+                         freeze=["features.0", "features.1"], pool="avgmax")
+    got, want = model.backbone.state_dict(), unet.encoder.state_dict()
+    assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in got)
+    assert model.frozen and all(n.startswith(("features.0.", "features.1.")) for n in model.frozen)
+    assert model.norm.num_features == 2 * 1280 and model(torch.rand(2, 1, 64, 64)).shape == (2,)
+    with pytest.raises(ValueError, match="pool"):
+        create_model("encoder_classifier", pool="median")
+
+
+def test_max_pooling_keeps_a_local_cue_that_averaging_dilutes() -> None:
+    """One hot patch in a big map: its max-pooled feature stays, its average shrinks with the map."""
+    from restoria.models import create_model
+
+    model = create_model("encoder_classifier", pool="avgmax")
+    small, large = torch.zeros(1, 1280, 4, 4), torch.zeros(1, 1280, 16, 16)
+    small[..., 0, 0] = large[..., 0, 0] = 1.0
+    model.features = lambda x: x  # type: ignore[method-assign]
+    a, b = model.pooled(small), model.pooled(large)
+    assert torch.equal(a[:, 1280:], b[:, 1280:]) and torch.allclose(a[:, :1280], 16 * b[:, :1280])

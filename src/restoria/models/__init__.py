@@ -7,7 +7,7 @@ from collections.abc import Callable
 from torch import nn
 
 from restoria.models.autoencoder import VAE, Autoencoder
-from restoria.models.classifier import ResNetClassifier
+from restoria.models.classifier import EncoderClassifier, ResNetClassifier
 from restoria.models.cyclegan import CycleGAN
 from restoria.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from restoria.models.patchgan import PatchGAN
@@ -19,6 +19,7 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "two_stage": TwoStageRestorer,
     "unet": build_segmenter,
     "resnet_classifier": ResNetClassifier,
+    "encoder_classifier": EncoderClassifier,
     "patchgan": PatchGAN,
     "cyclegan": CycleGAN,
     "dcgan_generator": DCGANGenerator,

@@ -1,4 +1,4 @@
-"""The damage classifier: a timm ResNet with the source project's head and layer freezing.
+"""The damage classifier: a timm ResNet (or any smp encoder) with the source project's head and layer freezing.
 
 The source project fine-tuned an ImageNet Keras ResNet50 with `layers[:143]` frozen and, on top,
 global average pooling -> dropout -> batch norm -> dense sigmoid. Keras counts every layer (padding,
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import timm
+from segmentation_models_pytorch.encoders import get_encoder
 import torch
 from torch import nn
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 # Keras ResNet50 stage sizes (conv2..conv5); conv{s} is timm's layer{s-1}.
 KERAS_RESNET50_BLOCKS = (3, 4, 6, 3)
 WEIGHT_FILES = (".pth", ".pt", ".safetensors", ".bin")
+POOLS = ("avg", "max", "avgmax")
 
 
 def keras_resnet50_layers() -> list[tuple[str, str | None]]:
@@ -90,14 +92,63 @@ def frozen_module_names(backbone: nn.Module, freeze: Any) -> list[str]:
     raise ValueError(f"freeze: unknown key {kind!r}; expected keras_layers, layers or prefixes")
 
 
-class ResNetClassifier(nn.Module):
-    """timm backbone -> global average pooling -> dropout -> batch norm -> dense; returns one logit per
-    image (the sigmoid is applied by `predict_proba`, so training can use the stable BCE-with-logits).
+class _PooledClassifier(nn.Module):
+    """A backbone's last feature map -> global average pooling -> dropout -> batch norm -> dense; one
+    logit per image. `pool: max` or `avgmax` (average and max concatenated) let a small local cue, such
+    as one damaged patch in a large photo, survive the pooling (the sigmoid is applied by `predict_proba`, so training can use the stable
+    BCE-with-logits). Frozen backbone modules get requires_grad False and their batch norms stay in
+    eval mode even while the rest trains, as in Keras."""
+
+    backbone: nn.Module
+
+    def _build_head(self, features: int, dropout: float, freeze: Any, pool: str = "avg") -> None:
+        if pool not in POOLS:
+            raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
+        self.pool_mode = pool
+        self.dropout = nn.Dropout(dropout)
+        self.norm = nn.BatchNorm1d(features * (2 if pool == "avgmax" else 1))
+        self.fc = nn.Linear(self.norm.num_features, 1)
+        self.frozen = frozen_module_names(self.backbone, freeze)
+        modules = dict(self.backbone.named_modules())
+        for name in self.frozen:
+            for p in modules[name].parameters(recurse=False):
+                p.requires_grad_(False)
+        if self.frozen:
+            log.info("froze %d backbone modules (%s ... %s)", len(self.frozen), self.frozen[0], self.frozen[-1])
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The backbone's last (B, C, h, w) feature map."""
+        return self.backbone(x)
+
+    def pooled(self, x: torch.Tensor) -> torch.Tensor:
+        """Global pooling of the last feature map: average (the source's), max, or both concatenated."""
+        f = self.features(x)
+        avg, top = f.mean((2, 3)), f.amax((2, 3))
+        return {"avg": avg, "max": top, "avgmax": torch.cat([avg, top], 1)}[self.pool_mode]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.pooled(x)
+        return self.fc(self.norm(self.dropout(features))).squeeze(1)
+
+    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
+        """P(damaged) per image."""
+        return torch.sigmoid(self(x))
+
+    def train(self, mode: bool = True) -> _PooledClassifier:
+        super().train(mode)
+        modules = dict(self.backbone.named_modules())
+        for name in self.frozen:
+            if isinstance(modules[name], nn.modules.batchnorm._BatchNorm):
+                modules[name].eval()
+        return self
+
+
+class ResNetClassifier(_PooledClassifier):
+    """timm backbone (default ResNet50, the source project's) with the source project's head.
 
     `encoder_weights`: None (random init, the offline default), "imagenet" (timm downloads them) or a
     path to a local state dict of the backbone (timm or torchvision names), its RGB first convolution
-    summed to one channel for gray input. Frozen modules get requires_grad False and their batch norms
-    stay in eval mode even while the rest trains, as in Keras.
+    summed to one channel for gray input.
     """
 
     def __init__(
@@ -107,6 +158,7 @@ class ResNetClassifier(nn.Module):
         in_channels: int = 1,
         dropout: float = 0.5,
         freeze: Any = None,
+        pool: str = "avg",
     ) -> None:
         super().__init__()
         if encoder_weights not in (None, "imagenet") and Path(encoder_weights).suffix not in WEIGHT_FILES:
@@ -115,31 +167,36 @@ class ResNetClassifier(nn.Module):
         self.backbone = timm.create_model(backbone, pretrained=online, num_classes=0, global_pool="", in_chans=in_channels)
         if encoder_weights is not None and not online:
             load_encoder_weights(self.backbone, Path(encoder_weights), in_channels)
-        features = self.backbone.num_features
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.dropout = nn.Dropout(dropout)
-        self.norm = nn.BatchNorm1d(features)
-        self.fc = nn.Linear(features, 1)
-        self.frozen = frozen_module_names(self.backbone, freeze)
-        modules = dict(self.backbone.named_modules())
-        for name in self.frozen:
-            for p in modules[name].parameters(recurse=False):
-                p.requires_grad_(False)
-        if self.frozen:
-            log.info("froze %d backbone modules (%s ... %s)", len(self.frozen), self.frozen[0], self.frozen[-1])
+        self._build_head(self.backbone.num_features, dropout, freeze, pool)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        features = self.pool(self.backbone(x)).flatten(1)
-        return self.fc(self.norm(self.dropout(features))).squeeze(1)
 
-    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
-        """P(damaged) per image."""
-        return torch.sigmoid(self(x))
+class EncoderClassifier(_PooledClassifier):
+    """An smp encoder (any U-Net encoder: mobilenet_v2, resnet34, ...) with the source project's head.
 
-    def train(self, mode: bool = True) -> ResNetClassifier:
-        super().train(mode)
-        modules = dict(self.backbone.named_modules())
-        for name in self.frozen:
-            if isinstance(modules[name], nn.modules.batchnorm._BatchNorm):
-                modules[name].eval()
-        return self
+    This is the source project's transfer learning when ImageNet weights cannot be had: `encoder_weights`
+    may be a weights file of a whole trained U-Net, such as the shipped damage segmenter
+    (`segment.safetensors`), whose encoder already responds to damage; `freeze` then keeps its first
+    layers as they are (module names of the encoder, e.g. `features.0` ... `features.13` for MobileNetV2).
+    """
+
+    def __init__(
+        self,
+        encoder: str = "mobilenet_v2",
+        encoder_weights: str | None = None,
+        in_channels: int = 1,
+        dropout: float = 0.5,
+        freeze: Any = None,
+        depth: int = 5,
+        pool: str = "avg",
+    ) -> None:
+        super().__init__()
+        local = encoder_weights is not None and Path(encoder_weights).suffix in WEIGHT_FILES
+        if encoder_weights is not None and not local and encoder_weights != "imagenet":
+            raise ValueError(f"encoder_weights: None, 'imagenet' or a {'/'.join(WEIGHT_FILES)} file, got {encoder_weights!r}")
+        self.backbone = get_encoder(encoder, in_channels=in_channels, depth=depth, weights=None if local else encoder_weights)
+        if local:
+            load_encoder_weights(self.backbone, Path(encoder_weights), in_channels)
+        self._build_head(self.backbone.out_channels[-1], dropout, freeze, pool)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.backbone(x)[-1]

@@ -38,8 +38,14 @@ def build_unet(
 
 
 def load_encoder_weights(encoder: nn.Module, path: Path, in_channels: int) -> None:
-    """Load encoder weights from a local file (e.g. torchvision's resnet34 download), adapting the
-    first convolution to `in_channels` the way smp does (sum over RGB for one channel)."""
+    """Load encoder weights from a local file (e.g. torchvision's resnet34 download, or a whole trained
+    U-Net of this project, whose `encoder.` tensors are taken), adapting the first convolution to
+    `in_channels` the way smp does (sum over RGB for one channel)."""
+    if not path.exists() and not path.is_absolute():  # the name of a weights file shipped in the package
+        from importlib import resources
+
+        shipped = Path(str(resources.files("restoria") / "weights" / path.name))
+        path = shipped if shipped.exists() else path
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
@@ -47,6 +53,8 @@ def load_encoder_weights(encoder: nn.Module, path: Path, in_channels: int) -> No
     else:
         state = torch.load(path, map_location="cpu", weights_only=True)
     own = encoder.state_dict()
+    if not own.keys() & state.keys() and any(k.startswith("encoder.") for k in state):
+        state = {k.removeprefix("encoder."): v for k, v in state.items() if k.startswith("encoder.")}  # a whole U-Net
     for key, value in list(state.items()):
         if key in own and value.ndim == 4 and own[key].shape[1] != value.shape[1] and value.shape[1] == 3:
             state[key] = value.sum(1, keepdim=True) if in_channels == 1 else value
