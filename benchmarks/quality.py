@@ -1,7 +1,8 @@
 """Competition score of Restoria against simple baselines, on photos kept out of training.
 
 Builds (or reuses) a competition-style test set, runs every method into its own prediction folder and
-prints one table: score, SSIM, masked SSIM, hue-histogram similarity.
+prints one table: score, SSIM, masked SSIM, hue-histogram similarity, and the mean HSV saturation of
+the predictions (how vivid they are, which the score does not measure) beside the originals'.
 
     python benchmarks/quality.py --out runs/quality                       # bundled photos (other sources)
     python benchmarks/quality.py --data data/train512 --split val --out runs/quality-val
@@ -27,6 +28,7 @@ from restoria.data import layout_rows
 from restoria.evaluate import evaluate
 from restoria.examples import bundled_photos
 from restoria.io import read_image, write_png
+from restoria.metrics import mean_saturation
 from restoria.pipeline import Restorer
 from restoria.prepare import prepare
 from restoria.weights import default_weights
@@ -79,14 +81,17 @@ def main() -> None:
             for b in args.backends:
                 tags = ([d] if len(args.detectors) > 1 else []) + ([b] if len(args.backends) > 1 else [])
                 methods[f"{n} ({', '.join(tags)})" if tags else n] = Restorer([p], detector=d, backend=b)
-    table = Table(title=f"competition score on {data} ({split}, n={len(layout_rows(data, split))})")
-    for col in ("method", "score", "ssim", "masked_ssim", "hist"):
+    rows = layout_rows(data, split)
+    true_saturation = np.mean([mean_saturation(read_image(row.gt, "RGB")) for row in rows])
+    table = Table(title=f"competition score on {data} ({split}, n={len(rows)}; saturation of the originals {true_saturation:.3f})")
+    for col in ("method", "score", "ssim", "masked_ssim", "hist", "saturation"):
         table.add_column(col)
     for name, restorer in methods.items():
         pred = run_method("".join(c if c.isalnum() else "_" for c in name), data, split, args.out / "pred", restorer)
         r, errors = evaluate(data, pred, split)
         assert not errors, errors
-        table.add_row(name, *(f"{r[k]:.4f}" for k in ("score", "ssim", "masked_ssim", "hist")))
+        saturation = np.mean([mean_saturation(read_image(pred / f"{row.id}.png", "RGB")) for row in rows])
+        table.add_row(name, *(f"{r[k]:.4f}" for k in ("score", "ssim", "masked_ssim", "hist")), f"{saturation:.3f}")
     Console().print(table)
 
 

@@ -80,3 +80,17 @@ def test_combined_detection_takes_each_detector_where_it_can_be_trusted(photos: 
     assert not found[148:150, 28:95].any()  # the black fill's exact pixels, not the network's edge
     assert not found[shadow].any()  # flat but soft-edged: the network's alarm is dropped
     assert found[90:130, 150:220].all()  # not flat: the network is the only witness and is kept
+
+
+def test_shipped_classifier_tells_damaged_from_clean_photos(photos: dict[str, np.ndarray]) -> None:
+    """The default classifier on photos it never saw: each clean, and with one competition polygon."""
+    from restoria.detect import DamageClassifier
+    from restoria.weights import default_weights
+
+    classifier = DamageClassifier(default_weights("classify.safetensors"))
+    right = []
+    for i, (name, rgb) in enumerate(sorted(photos.items())):
+        gray = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (512, 512), interpolation=cv2.INTER_AREA)
+        damaged, _ = apply_damage(gray, np.random.default_rng(i), DamageConfig())
+        right += [classifier(gray) < 0.5, classifier(damaged) >= 0.5]
+    assert np.mean(right) >= 0.9, right

@@ -81,3 +81,10 @@ def test_csv_bad_rows_reported_and_skipped(tmp_path: Path) -> None:
         "line 6: ID '..' is not a plain name; row skipped",
     ]
     assert all(e.path == str(p) for e in errors)
+
+
+def test_atomic_write_gives_the_usual_file_mode(tmp_path: Path) -> None:
+    """Outputs are readable like any file the user makes, not private like a temporary file."""
+    write_png(tmp_path / "out.png", np.zeros((4, 4), np.uint8))
+    (tmp_path / "plain").write_bytes(b"")
+    assert (tmp_path / "out.png").stat().st_mode & 0o777 == (tmp_path / "plain").stat().st_mode & 0o777

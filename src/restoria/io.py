@@ -106,9 +106,20 @@ def is_gray(rgb: np.ndarray, tolerance: int = 2) -> bool:
     return bool(np.percentile(spread, 99) <= tolerance)
 
 
+def _file_mode() -> int:
+    """The mode a plain `open(..., "w")` gives a new file under the process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()
+
+
 @contextmanager
 def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `dest`; rename it onto `dest` only if the block succeeds."""
+    """Yield a temporary path beside `dest`; rename it onto `dest` only if the block succeeds. The file
+    gets the usual mode for a new file (mkstemp's private 0600 would make outputs unreadable to others)."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
@@ -116,6 +127,7 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, FILE_MODE)
         os.replace(tmp_path, dest)
     finally:
         if tmp_path.exists():

@@ -44,6 +44,12 @@ def hist_similarity(true: np.ndarray, pred: np.ndarray, code: int = cv2.COLOR_RG
     return float(cv2.compareHist(h_true, h_pred, cv2.HISTCMP_CORREL))
 
 
+def mean_saturation(rgb: np.ndarray) -> float:
+    """Mean HSV saturation in [0, 1] (OpenCV's, as the score's hue term uses): how vivid the colours are,
+    which the score itself ignores (its hue histogram counts a faint tint like a strong one)."""
+    return float(cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[..., 1].mean() / 255.0)
+
+
 def image_scores(true: np.ndarray, pred: np.ndarray, mask: np.ndarray) -> dict[str, float]:
     """The three components and the weighted score for one image pair."""
     if true.shape != pred.shape or true.ndim != 3 or true.shape[2] != 3:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import cv2
 import lightning as L
 import numpy as np
 import torch
@@ -16,7 +15,7 @@ from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMe
 from restoria.data import to_uint8
 from restoria.distributed import gather_objects
 from restoria.losses import masked_l1, reconstruction_loss
-from restoria.metrics import aggregate, image_scores
+from restoria.metrics import aggregate, image_scores, mean_saturation
 from restoria.models import create_model
 
 
@@ -172,11 +171,6 @@ class RestoreTask(L.LightningModule):
             return (step + 1) / warm
         progress = min(1.0, (step - warm) / max(1, total - warm))
         return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-def mean_saturation(rgb: np.ndarray) -> float:
-    """Mean HSV saturation in [0, 1] (OpenCV's, as the score's hue term uses)."""
-    return float(cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[..., 1].mean() / 255.0)
 
 
 def load_matching(net: torch.nn.Module, path: str) -> None:
