@@ -16,6 +16,7 @@ import argparse
 import itertools
 import tempfile
 import time
+import warnings
 from typing import Any
 
 import lightning as L
@@ -28,6 +29,9 @@ from rich.table import Table
 from restoria.config import load_config
 from restoria.data import RestoreDataModule
 from restoria.tasks.restore import RestoreTask
+
+# the bare loop calls training_step outside a Trainer, where its self.log() calls only warn
+warnings.filterwarnings("ignore", message=".*self.trainer. reference is not registered")
 
 
 class StepClock(Callback):
