@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from restoria.config import load_config
 from restoria.models.classifier import frozen_module_names
-from restoria.train import TASKS
+from restoria.train import TASK_KEYS, TASKS, build_task
 from restoria.weights import load_state
 
 REPO = Path(__file__).resolve().parents[1]
@@ -70,12 +71,11 @@ def test_adversarial_configs_build(name: str, dataset: Path) -> None:
     """The two adversarial recipes build their task as `restoria train` does (same keys passed) and
     their data module on a prepared dataset; what their comments promise holds."""
     cfg = load_config(CONFIGS / f"{name}.yaml")
-    task_cls, data_cls = TASKS[cfg["task"]]
-    keys = ("model", "loss", "optimizer", "val_chroma_gains", "init", "freeze", "discriminator")
-    kwargs = {k: cfg[k] for k in keys if k in cfg}
+    data_cls = TASKS[cfg["task"]][1]
+    kwargs = {k: cfg[k] for k in TASK_KEYS if k in cfg}
     if "init" in kwargs:  # relative to the repository root, where `restoria train` is run
-        kwargs["init"] = str(REPO / kwargs["init"])
-    task = task_cls(**kwargs)
+        kwargs["init"] = cfg["init"] = str(REPO / kwargs["init"])
+    task = build_task(cfg)
     assert not task.automatic_optimization and cfg["trainer"]["gradient_clip_val"] is None
     dm = data_cls(data=str(dataset), folds=None, fold=0, **cfg["data"])
     dm.setup()
@@ -106,3 +106,27 @@ def test_default_classifier_starts_from_the_shipped_segmenter() -> None:
     own = model.backbone.state_dict()
     assert all(torch.equal(v, seg[f"encoder.{k}"].to(v.dtype)) for k, v in own.items() if v.is_floating_point())
     assert model.frozen[-1].startswith("features.13.") and not any(n.startswith("features.14") for n in model.frozen)
+
+
+TRAINING_CONFIGS = sorted(p.stem for p in CONFIGS.glob("*.yaml") if "task" in yaml.safe_load(p.read_text()))
+
+
+@pytest.mark.parametrize("name", TRAINING_CONFIGS)
+def test_every_training_config_builds_its_task(name: str) -> None:
+    """Each recipe in configs/ builds its LightningModule as `restoria train` does, offline: pretrained
+    encoders are switched off (they would download), an `init` file is found from the repository root
+    or, when it is an earlier run's output, left out."""
+    cfg = load_config(CONFIGS / f"{name}.yaml")
+    if cfg["model"].get("encoder_weights") == "imagenet":
+        cfg["model"]["encoder_weights"] = None
+    if "init" in cfg:
+        cfg["init"] = str(REPO / cfg["init"])
+        if not Path(cfg["init"]).exists():
+            del cfg["init"]  # the weights of an earlier run (e.g. runs/sr_x2), not here: start from scratch
+    task = build_task(cfg)
+    trainable = sum(p.numel() for p in task.parameters() if p.requires_grad)
+    assert trainable > 0 and cfg["monitor"] and cfg["trainer"]["checkpoint_every"] > 0
+
+
+def test_training_configs_are_all_found() -> None:
+    assert {"restore", "restore_seed", "restore_color", "sr_x2", "sr_x4", "srgan_x2", "classify_resnet50"} <= set(TRAINING_CONFIGS)

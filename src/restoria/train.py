@@ -138,6 +138,14 @@ def build_trainer_kwargs(cfg: dict[str, Any], devices: int | str, num_nodes: int
     }
 
 
+TASK_KEYS = ("model", "loss", "optimizer", "val_chroma_gains", "init", "freeze", "discriminator")
+
+
+def build_task(cfg: dict[str, Any]) -> L.LightningModule:
+    """The LightningModule a loaded config names, from the config's task-level keys."""
+    return TASKS[cfg["task"]][0](**{k: cfg[k] for k in TASK_KEYS if k in cfg})
+
+
 def train(
     config: str | Path | None,
     data: str | Path,
@@ -168,12 +176,8 @@ def train(
     (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
 
     L.seed_everything(cfg["seed"], workers=True)
-    task_cls, data_cls = TASKS[cfg["task"]]
-    task_kwargs = {k: cfg[k] for k in ("model", "loss", "optimizer") if k in cfg}
-    for key in ("val_chroma_gains", "init", "freeze", "discriminator"):
-        if key in cfg:
-            task_kwargs[key] = cfg[key]
-    module = task_cls(**task_kwargs)
+    module = build_task(cfg)
+    data_cls = TASKS[cfg["task"]][1]
     if not module.automatic_optimization and cfg["trainer"]["gradient_clip_val"]:
         # Lightning clips only the steps it takes itself; an adversarial task steps its own optimisers
         log.warning("task %s steps its own optimisers: trainer.gradient_clip_val is not applied", cfg["task"])
