@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import timm
-from segmentation_models_pytorch.encoders import get_encoder
 import torch
+from segmentation_models_pytorch.encoders import get_encoder
 from torch import nn
 
 from restoria.models.unet import load_encoder_weights
