@@ -45,8 +45,10 @@ def bundled_test_set(out: Path, crops: int, seed: int) -> Path:
     return out
 
 
-def run_method(name: str, data: Path, split: str, out: Path, restorer: Restorer | None) -> Path:
+def run_method(name: str, data: Path, split: str, out: Path, restorer: Restorer | None) -> tuple[Path, float]:
+    """Write the method's prediction for every row; returns the folder and their mean saturation."""
     pred = out / name
+    saturation = []
     for row in layout_rows(data, split):
         gray = read_image(row.input, "L")
         if restorer is not None:
@@ -57,7 +59,8 @@ def run_method(name: str, data: Path, split: str, out: Path, restorer: Restorer 
         else:
             rgb = np.repeat(gray[..., None], 3, -1)
         write_png(pred / f"{row.id}.png", rgb)
-    return pred
+        saturation.append(mean_saturation(rgb))
+    return pred, float(np.mean(saturation))
 
 
 def main() -> None:
@@ -87,10 +90,9 @@ def main() -> None:
     for col in ("method", "score", "ssim", "masked_ssim", "hist", "saturation"):
         table.add_column(col)
     for name, restorer in methods.items():
-        pred = run_method("".join(c if c.isalnum() else "_" for c in name), data, split, args.out / "pred", restorer)
+        pred, saturation = run_method("".join(c if c.isalnum() else "_" for c in name), data, split, args.out / "pred", restorer)
         r, errors = evaluate(data, pred, split)
         assert not errors, errors
-        saturation = np.mean([mean_saturation(read_image(pred / f"{row.id}.png", "RGB")) for row in rows])
         table.add_row(name, *(f"{r[k]:.4f}" for k in ("score", "ssim", "masked_ssim", "hist")), f"{saturation:.3f}")
     Console().print(table)
 

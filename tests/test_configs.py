@@ -10,7 +10,7 @@ import yaml
 
 from restoria.config import load_config
 from restoria.models.classifier import frozen_module_names
-from restoria.train import TASK_KEYS, TASKS, build_task
+from restoria.train import TASKS, build_task
 from restoria.weights import load_state
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,9 +72,8 @@ def test_adversarial_configs_build(name: str, dataset: Path) -> None:
     their data module on a prepared dataset; what their comments promise holds."""
     cfg = load_config(CONFIGS / f"{name}.yaml")
     data_cls = TASKS[cfg["task"]][1]
-    kwargs = {k: cfg[k] for k in TASK_KEYS if k in cfg}
-    if "init" in kwargs:  # relative to the repository root, where `restoria train` is run
-        kwargs["init"] = cfg["init"] = str(REPO / kwargs["init"])
+    if "init" in cfg:  # relative to the repository root, where `restoria train` is run
+        cfg["init"] = str(REPO / cfg["init"])
     task = build_task(cfg)
     assert not task.automatic_optimization and cfg["trainer"]["gradient_clip_val"] is None
     dm = data_cls(data=str(dataset), folds=None, fold=0, **cfg["data"])
@@ -83,7 +82,7 @@ def test_adversarial_configs_build(name: str, dataset: Path) -> None:
     if name == "restore_adversarial":
         # every tensor of the shipped restorer fits the config's model (init skips any that do not)
         own = task.net.state_dict()
-        shipped = load_state(kwargs["init"])
+        shipped = load_state(cfg["init"])
         assert set(shipped) == set(own) and all(torch.equal(own[k], v.to(own[k].dtype)) for k, v in shipped.items())
         assert not any(p.requires_grad for p in task.net.inpainter.parameters())
         assert all(p.requires_grad for p in task.net.colorizer.parameters())

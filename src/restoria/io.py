@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import re
-import tempfile
+import secrets
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -106,28 +106,22 @@ def is_gray(rgb: np.ndarray, tolerance: int = 2) -> bool:
     return bool(np.percentile(spread, 99) <= tolerance)
 
 
-def _file_mode() -> int:
-    """The mode a plain `open(..., "w")` gives a new file under the process's umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-FILE_MODE = _file_mode()
-
-
 @contextmanager
 def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `dest`; rename it onto `dest` only if the block succeeds. The file
-    gets the usual mode for a new file (mkstemp's private 0600 would make outputs unreadable to others)."""
+    is created as `open(..., "w")` would (0666 under the umask), not private like mkstemp's 0600, so
+    outputs are as readable as any file the user makes."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    while True:
+        tmp_path = dest.parent / f".{dest.name}.{secrets.token_hex(6)}.part"
+        try:
+            os.close(os.open(tmp_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            break
+        except FileExistsError:
+            continue
     try:
         yield tmp_path
-        os.chmod(tmp_path, FILE_MODE)
         os.replace(tmp_path, dest)
     finally:
         if tmp_path.exists():

@@ -92,6 +92,16 @@ def frozen_module_names(backbone: nn.Module, freeze: Any) -> list[str]:
     raise ValueError(f"freeze: unknown key {kind!r}; expected keras_layers, layers or prefixes")
 
 
+def local_weights(encoder_weights: str | None) -> Path | None:
+    """The local file an `encoder_weights` setting names, or None for None / "imagenet" (downloaded by
+    the backbone's library); anything else is refused."""
+    if encoder_weights in (None, "imagenet"):
+        return None
+    if Path(encoder_weights).suffix not in WEIGHT_FILES:
+        raise ValueError(f"encoder_weights: None, 'imagenet' or a {'/'.join(WEIGHT_FILES)} file, got {encoder_weights!r}")
+    return Path(encoder_weights)
+
+
 class _PooledClassifier(nn.Module):
     """A backbone's last feature map -> global average pooling -> dropout -> batch norm -> dense; one
     logit per image. `pool: max` or `avgmax` (average and max concatenated) let a small local cue, such
@@ -161,12 +171,11 @@ class ResNetClassifier(_PooledClassifier):
         pool: str = "avg",
     ) -> None:
         super().__init__()
-        if encoder_weights not in (None, "imagenet") and Path(encoder_weights).suffix not in WEIGHT_FILES:
-            raise ValueError(f"encoder_weights: None, 'imagenet' or a {'/'.join(WEIGHT_FILES)} file, got {encoder_weights!r}")
+        local = local_weights(encoder_weights)
         online = encoder_weights == "imagenet"
         self.backbone = timm.create_model(backbone, pretrained=online, num_classes=0, global_pool="", in_chans=in_channels)
-        if encoder_weights is not None and not online:
-            load_encoder_weights(self.backbone, Path(encoder_weights), in_channels)
+        if local:
+            load_encoder_weights(self.backbone, local, in_channels)
         self._build_head(self.backbone.num_features, dropout, freeze, pool)
 
 
@@ -190,12 +199,10 @@ class EncoderClassifier(_PooledClassifier):
         pool: str = "avg",
     ) -> None:
         super().__init__()
-        local = encoder_weights is not None and Path(encoder_weights).suffix in WEIGHT_FILES
-        if encoder_weights is not None and not local and encoder_weights != "imagenet":
-            raise ValueError(f"encoder_weights: None, 'imagenet' or a {'/'.join(WEIGHT_FILES)} file, got {encoder_weights!r}")
+        local = local_weights(encoder_weights)
         self.backbone = get_encoder(encoder, in_channels=in_channels, depth=depth, weights=None if local else encoder_weights)
         if local:
-            load_encoder_weights(self.backbone, Path(encoder_weights), in_channels)
+            load_encoder_weights(self.backbone, local, in_channels)
         self._build_head(self.backbone.out_channels[-1], dropout, freeze, pool)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
