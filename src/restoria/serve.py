@@ -398,11 +398,15 @@ $("run").onclick = async () => {
     const out = await post("/api/restore", JSON.stringify({photo: photoId, mask: maskId, stages,
       color_strength: Number($("strength").value), keep_color: $("keep_color").checked,
       scale: CFG.upscale.length ? Number($("scale").value) : null}), "application/json");
-    $("before").src = out.files.before; $("after").src = out.files.restored;
-    for (const s of ["mask", "inpainted", "colorized"]) $("out_" + s).src = out.files[s];
+    const shown = {before: out.files.before, after: out.files.restored};
+    for (const s of ["mask", "inpainted", "colorized"]) shown["out_" + s] = out.files[s];
+    for (const [id, url] of Object.entries(shown)) $(id).src = url;
     $("download").href = out.files.restored + "?download=true";
     $("notes").textContent = out.notes.join("; ");
     $("result").hidden = false; $("result").dataset.id = out.id;
+    // "done" only once every result image has arrived and decoded, not when its address is known
+    await Promise.all(Object.entries(shown).filter(([, url]) => url).map(([id]) => $(id).decode()))
+      .catch(() => { throw new Error("a result image did not load; try again"); });
     $("status").textContent = `done: ${out.width}x${out.height}`;
   } catch (e) { showError(e.message); $("status").textContent = ""; }
   $("run").disabled = false;
