@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import cv2
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -15,6 +17,8 @@ from restoria.losses import (
     gan_discriminator_loss,
     gan_generator_loss,
     gradient_penalty,
+    hue_histogram,
+    hue_histogram_loss,
     identity_loss,
     kl_divergence,
     segmentation_loss,
@@ -24,6 +28,8 @@ from restoria.losses import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
+from restoria.metrics import hist_similarity
+from restoria.models.two_stage.model import compose_rgb
 
 
 def focal_by_formula(logits: torch.Tensor, target: torch.Tensor, alpha: float, gamma: float) -> float:
@@ -223,3 +229,59 @@ def test_cycle_and_identity_losses_are_weighted_l1() -> None:
     assert float(cycle_consistency_loss(x, y, weight=10.0)) == pytest.approx(7.5)
     assert float(identity_loss(x, y, weight=2.0)) == pytest.approx(1.5)
     assert float(cycle_consistency_loss(x, x)) == 0.0
+
+
+def photo_tensor(rgb: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
+
+
+def test_hue_histogram_is_the_scores_histogram(photos: dict[str, np.ndarray]) -> None:
+    """With a narrow kernel and every pixel, the soft histogram is OpenCV's 180-bin hue histogram of
+    the RGB photo (the score's), and 1 - the loss is the score's hue term."""
+    chelsea, coffee = photos["chelsea"][:256, :256], photos["coffee"][:256, :256]
+    for rgb in (chelsea, coffee):
+        soft = hue_histogram(photo_tensor(rgb), sigma=0.2, quantize=False, stride=1)[0].numpy()
+        hard = cv2.calcHist([cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)], [0], None, [180], [0, 180]).flatten()
+        assert np.corrcoef(soft, hard)[0, 1] > 0.98
+        assert soft.sum() == pytest.approx(1.0, abs=1e-5)
+    h_chelsea, h_coffee = (hue_histogram(photo_tensor(r), sigma=0.2, quantize=False, stride=1)[0].numpy() for r in (chelsea, coffee))
+    assert np.corrcoef(h_chelsea, h_coffee)[0, 1] == pytest.approx(hist_similarity(chelsea, coffee), abs=0.02)
+    # the loss's own wider kernel (1.5 bins) forgives a hue a bin off, so it reads a little higher
+    term = 1 - hue_histogram_loss(photo_tensor(coffee), photo_tensor(chelsea)).item()
+    assert hist_similarity(chelsea, coffee) < term < hist_similarity(chelsea, coffee) + 0.2
+
+
+def test_hue_histogram_counts_a_faint_tint_that_rounds_to_gray_at_hue_zero() -> None:
+    """The score reads the 8-bit PNG: a tint below half a level is gray there, hue 0 (the quantised
+    histogram says so), although its unrounded hue is orange."""
+    faint = torch.full((1, 3, 8, 8), 128 / 255)
+    faint[:, 0] += 0.3 / 255
+    quantised = hue_histogram(faint, sigma=0.5, stride=1)[0]
+    assert quantised.argmax().item() == 0
+    assert hue_histogram(faint, sigma=0.5, quantize=False, stride=1)[0].argmax().item() == 0  # red is hue 0 too
+    faint[:, 1] += 0.15 / 255  # orange before rounding (hue 30 deg, bin 15), gray after
+    assert hue_histogram(faint, sigma=0.5, quantize=False, stride=1)[0].argmax().item() == 15
+    assert hue_histogram(faint, sigma=0.5, stride=1)[0].argmax().item() == 0
+
+
+def test_hue_histogram_loss_colours_a_gray_photo_towards_its_hues(photos: dict[str, np.ndarray]) -> None:
+    """Gradient descent on the loss alone, through the same Cb/Cr -> RGB path as the colorizer, raises
+    the score's hue term of a gray copy of a real photo (the loss falls with it)."""
+    rgb = photos["coffee"][::4, ::4].copy()
+    true = photo_tensor(rgb)
+    gray = photo_tensor(np.repeat(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None], 3, -1))[:, :1]
+    torch.manual_seed(0)
+    chroma = (0.02 * torch.randn(1, 2, *gray.shape[-2:])).requires_grad_(True)  # a faint random start, as a fresh net gives
+    opt = torch.optim.Adam([chroma], lr=0.003)
+    first = None
+    for _ in range(60):
+        pred = compose_rgb(gray, chroma, "ycbcr")
+        loss = hue_histogram_loss(pred, true, stride=1)
+        first = loss.item() if first is None else first
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    final = compose_rgb(gray, chroma.detach(), "ycbcr")
+    out = (final[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    assert loss.item() < first - 0.2
+    assert hist_similarity(rgb, out) > hist_similarity(rgb, cv2.cvtColor(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)) + 0.2

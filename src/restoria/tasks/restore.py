@@ -14,7 +14,7 @@ from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMe
 
 from restoria.data import to_uint8
 from restoria.distributed import gather_objects
-from restoria.losses import masked_l1, reconstruction_loss
+from restoria.losses import hue_histogram_loss, masked_l1, reconstruction_loss
 from restoria.metrics import aggregate, image_scores, mean_saturation
 from restoria.models import create_model
 
@@ -49,6 +49,7 @@ class RestoreTask(L.LightningModule):
             sub.requires_grad_(False)
         self.loss_cfg = {
             "gray_l1": 1.0, "gray_mse": 1.0, "rgb_l1": 1.0, "rgb_mse": 1.0, "hole_l1": 0.0, "mask_bce": 1.0, "chroma_ce": 1.0,
+            "hue_hist": 0.0,
         }
         self.loss_cfg.update(loss or {})
         self.optim_cfg = {"lr": 1e-3, "weight_decay": 1e-4, "schedule": "cosine"}
@@ -105,10 +106,12 @@ class RestoreTask(L.LightningModule):
         if self.net.bins is not None and c["chroma_ce"]:
             losses["chroma"] = c["chroma_ce"] * self.net.bins.loss(raw, rgb_to_ycbcr(batch["rgb"])[:, 1:] - 0.5)
         rgb = None
-        if c["rgb_l1"] or c["rgb_mse"] or need_rgb:
+        if c["rgb_l1"] or c["rgb_mse"] or c["hue_hist"] or need_rgb:
             rgb = self.net.to_rgb(gray, self.net.chroma(raw, gray.shape[-2:]))
         if c["rgb_l1"] or c["rgb_mse"]:
             losses["rgb"] = reconstruction_loss(rgb, batch["rgb"], c["rgb_l1"], c["rgb_mse"])
+        if c["hue_hist"]:  # the score's hue term: each photo's colour distribution as a whole
+            losses["hue_hist"] = c["hue_hist"] * hue_histogram_loss(rgb, batch["rgb"])
         return losses, rgb
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
