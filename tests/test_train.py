@@ -93,3 +93,20 @@ def test_frozen_inpainter_unchanged_by_fit(dataset: Path) -> None:
               enable_progress_bar=False, enable_model_summary=False, accelerator="cpu").fit(task, datamodule=dm)
     assert all(torch.equal(before[k], v) for k, v in task.net.inpainter.state_dict().items())
     assert any(not torch.equal(colorizer[k], v) for k, v in task.net.colorizer.state_dict().items())
+
+
+def test_hue_histogram_term_trains_the_colorizer(dataset: Path) -> None:
+    """`loss.hue_hist` alone (configs/restore_hue.yaml's term, pixel losses off): the hue loss falls on a
+    fixed batch and only the colorizer learns from it (the restored gray it colours is detached)."""
+    torch.manual_seed(0)
+    rows = layout_rows(dataset, "train")
+    ds = FreshDamageDataset([r.gt for r in rows[:4]], crop=64, damage=DamageConfig(max_bbox=100))
+    batch = fixed_batch(ds, 4, ("input", "mask", "gray", "rgb"))
+    off = {k: 0.0 for k in ("gray_l1", "gray_mse", "rgb_l1", "rgb_mse", "mask_bce")}
+    task = RestoreTask(model=TINY_MODEL, loss={**off, "hue_hist": 1.0})
+    losses = fixed_batch_losses(task, batch, torch.optim.Adam(task.net.colorizer.parameters(), lr=3e-3), 25)
+    assert min(losses[-5:]) < losses[0] - 0.1, losses
+    task.zero_grad()
+    task.training_step(batch, 0).backward()
+    assert all(p.grad is None for p in task.net.inpainter.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in task.net.colorizer.parameters())
