@@ -48,6 +48,26 @@ def hue_histogram(rgb: torch.Tensor, sigma: float = 1.5, quantize: bool = True, 
     return hist / hist.sum(1, keepdim=True)
 
 
+def hue_classification_loss(logits: torch.Tensor, target_rgb: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of per-pixel hue logits (B, K, h, w), at 1/s of the photo's resolution, against the
+    true photo's OpenCV hue bins (`restoria.hue.hue_index`). The soft target of each low-resolution
+    cell is the hue histogram of its s x s pixels, with no class rebalancing: the predicted
+    distributions then sum to the photo's expected hue histogram, which is what the score compares."""
+    from restoria.hue import hue_index
+
+    b, k, h, w = logits.shape
+    idx = hue_index(target_rgb)  # (B, H, W)
+    sy, sx = idx.shape[1] // h, idx.shape[2] // w
+    idx = idx[:, : h * sy, : w * sx]
+    cell = (torch.arange(h, device=idx.device).repeat_interleave(sy)[:, None] * w
+            + torch.arange(w, device=idx.device).repeat_interleave(sx)[None, :])  # (H, W) -> cell
+    flat = idx * (h * w) + cell
+    target = torch.zeros(b, k * h * w, device=logits.device, dtype=logits.dtype)
+    target.scatter_add_(1, flat.flatten(1), torch.full_like(flat.flatten(1), 1.0 / (sy * sx), dtype=logits.dtype))
+    target = target.view(b, k, h, w)
+    return -(target * F.log_softmax(logits, dim=1)).sum(1).mean()
+
+
 def hue_histogram_loss(pred: torch.Tensor, target: torch.Tensor, sigma: float = 1.5, stride: int = 2) -> torch.Tensor:
     """1 - the correlation of the hue histograms of `pred` and `target` (the score's hue term, which
     compares each photo's colour distribution as a whole), mean over the batch. The target's histogram

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from restoria.data import to_tensor, to_uint8
 from restoria.detect import DamageClassifier, Segmenter, combine_detections, drop_small_regions
+from restoria.hue import smooth_uniform, to_uint8_keep_hue
 from restoria.io import InputError
 from restoria.weights import default_weights, load_model
 
@@ -223,7 +224,11 @@ class Restorer:
         """Stage 2: RGB from restored gray, averaged over the ensemble."""
         outs = []
         for m in self.models:
-            color = run_tiled(self._net(m.color), gray, self.tile)
+            if getattr(m, "samples_hue", False):  # one noise field for the whole photo, so tiles agree
+                noise = smooth_uniform(tuple(gray.shape[-2:])).to(gray)
+                color = run_tiled(self._net(lambda x, m=m: m.color(x[:, :1], x[:, 1:])), torch.cat([gray, noise], 1), self.tile)
+            else:
+                color = run_tiled(self._net(m.color), gray, self.tile)
             outs.append(m.to_rgb(gray, color, m.chroma_gain * self.color_strength))
         return torch.stack(outs).mean(0)
 
@@ -244,7 +249,7 @@ class Restorer:
             prob = self.detect(gray, x, model_prob)
         inpainted = prob * fill + (1 - prob) * x
         rgb = self.colorize(inpainted)
-        colorized = to_uint8(rgb[0])
+        colorized = to_uint8_keep_hue(rgb[0])
         damaged = (prob[0, 0] > 0.5).cpu().numpy()
         restored = colorized if keep is None else np.where(damaged[..., None], colorized, keep)
         return Stages(

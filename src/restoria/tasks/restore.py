@@ -14,7 +14,8 @@ from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMe
 
 from restoria.data import to_uint8
 from restoria.distributed import gather_objects
-from restoria.losses import hue_histogram_loss, masked_l1, reconstruction_loss
+from restoria.hue import hue_index, to_uint8_keep_hue
+from restoria.losses import hue_classification_loss, hue_histogram_loss, masked_l1, reconstruction_loss
 from restoria.metrics import aggregate, image_scores, mean_saturation
 from restoria.models import create_model
 
@@ -49,7 +50,7 @@ class RestoreTask(L.LightningModule):
             sub.requires_grad_(False)
         self.loss_cfg = {
             "gray_l1": 1.0, "gray_mse": 1.0, "rgb_l1": 1.0, "rgb_mse": 1.0, "hole_l1": 0.0, "mask_bce": 1.0, "chroma_ce": 1.0,
-            "hue_hist": 0.0,
+            "hue_hist": 0.0, "hue_ce": 1.0,
         }
         self.loss_cfg.update(loss or {})
         self.optim_cfg = {"lr": 1e-3, "weight_decay": 1e-4, "schedule": "cosine"}
@@ -75,13 +76,20 @@ class RestoreTask(L.LightningModule):
 
     def on_fit_start(self) -> None:
         """A chroma-bin colorizer needs the colour prior of the training photos for its class
-        rebalancing; it is estimated once (a resumed or initialised run already carries it)."""
+        rebalancing, and a hue head starts from their hue histogram; each is estimated once (a resumed
+        or initialised run already carries it)."""
         bins = getattr(self.net, "bins", None)
-        if bins is None or not torch.allclose(bins.prior, torch.full_like(bins.prior, 1.0 / bins.classes)):
+        hue_prior = getattr(self.net, "hue_prior", None)
+        need_bins = bins is not None and torch.allclose(bins.prior, torch.full_like(bins.prior, 1.0 / bins.classes))
+        need_hue = hue_prior is not None and torch.allclose(hue_prior, torch.full_like(hue_prior, 1.0 / len(hue_prior)))
+        if not (need_bins or need_hue):
             return
         loader = self.trainer.datamodule.train_dataloader()
-        chroma = [rgb_to_ycbcr(b["rgb"])[:, 1:] - 0.5 for _, b in zip(range(64), loader)]
-        bins.set_prior([c.to(self.device) for c in chroma])
+        rgbs = [b["rgb"].to(self.device) for _, b in zip(range(64), loader)]
+        if need_bins:
+            bins.set_prior([rgb_to_ycbcr(rgb)[:, 1:] - 0.5 for rgb in rgbs])
+        if need_hue:
+            self.net.set_hue_prior(sum(torch.bincount(hue_index(rgb).flatten(), minlength=len(hue_prior)).float() for rgb in rgbs))
 
     def restore_losses(self, batch: dict[str, torch.Tensor], need_rgb: bool = False) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
         """The weighted pixel losses by name, and the predicted colour photo (when a loss or the caller
@@ -102,7 +110,9 @@ class RestoreTask(L.LightningModule):
         # The colorizer learns from the restored gray it will see at inference, without pushing
         # colour gradients into the inpainter.
         gray = stage1["gray"].detach()
-        raw = self.net.colorize_raw(gray)
+        raw, hue_logits = self.net.colorize_heads(gray)
+        if hue_logits is not None and c["hue_ce"]:
+            losses["hue"] = c["hue_ce"] * hue_classification_loss(hue_logits, batch["rgb"])
         if self.net.bins is not None and c["chroma_ce"]:
             losses["chroma"] = c["chroma_ce"] * self.net.bins.loss(raw, rgb_to_ycbcr(batch["rgb"])[:, 1:] - 0.5)
         rgb = None
@@ -131,7 +141,7 @@ class RestoreTask(L.LightningModule):
             rgb = out["rgb"] if gain is None else self.net.colorize(out["gray"], gain)
             for i in range(len(rgb)):
                 true = to_uint8(batch["rgb"][i])
-                pred = to_uint8(rgb[i])
+                pred = to_uint8_keep_hue(rgb[i])
                 mask = batch["mask"][i, 0].cpu().numpy() > 0.5
                 row = image_scores(true, pred, mask)
                 if gain is None:  # how vivid: pix2pix-style training should raise it towards the truth's

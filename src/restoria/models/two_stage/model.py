@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from kornia.color import ycbcr_to_rgb
 from torch import nn
 
+from restoria.hue import chroma_directions, sample_hues, smooth_uniform
 from restoria.models.two_stage.chroma_bins import ChromaBins, ChromaHead
 from restoria.models.unet import build_unet
 
@@ -38,6 +39,8 @@ class TwoStageRestorer(nn.Module):
         color_head: str = "regression",
         chroma_bins: int = 16,
         chroma_temperature: float = 0.38,
+        hue_bins: int = 0,
+        hue_strength: float = 0.0,
     ) -> None:
         super().__init__()
         if color_space not in COLOR_SPACES:
@@ -60,6 +63,21 @@ class TwoStageRestorer(nn.Module):
         self.colorizer = build_unet(colorize_encoder or encoder, encoder_weights, 1, outputs, colorize_decoder_channels)
         if self.bins is not None:
             self.colorizer.segmentation_head = ChromaHead(colorize_decoder_channels[-1], outputs)
+        # Optional hue classifier on the colorizer's decoder (restoria.hue): each pixel's distribution
+        # over OpenCV's hue bins, whose draws replace the regressed hue at inference (hue_strength > 0).
+        self.hue_head = ChromaHead(colorize_decoder_channels[-1], hue_bins) if hue_bins else None
+        self.hue_strength = hue_strength
+        if hue_bins:  # the training photos' hue histogram; the head starts from it (RestoreTask.on_fit_start)
+            self.register_buffer("hue_prior", torch.full((hue_bins,), 1.0 / hue_bins))
+
+    @torch.no_grad()
+    def set_hue_prior(self, prior: torch.Tensor) -> None:
+        """Store the training photos' hue histogram and start the hue head from it (zero weights, log
+        prior bias): before it has learnt anything, each pixel's distribution is the training photos'."""
+        self.hue_prior.copy_(prior / prior.sum())
+        conv = self.hue_head[-1]
+        conv.weight.zero_()
+        conv.bias.copy_(self.hue_prior.clamp_min(1e-6).log())
 
     @staticmethod
     def _norm(x: torch.Tensor) -> torch.Tensor:
@@ -85,12 +103,47 @@ class TwoStageRestorer(nn.Module):
 
     def colorize_raw(self, gray: torch.Tensor) -> torch.Tensor:
         """Stage 2's raw output: RGB or Cb/Cr logits, or chroma-bin logits (at 1/4 resolution)."""
-        return self.colorizer(self._norm(gray))
+        return self.colorize_heads(gray)[0]
 
-    def color(self, gray: torch.Tensor) -> torch.Tensor:
+    def colorize_heads(self, gray: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Stage 2's raw output and, with a hue head, its hue logits (B, hue_bins, H/4, W/4), from one
+        pass through the colorizer's encoder and decoder."""
+        unet = self.colorizer
+        features = unet.decoder(unet.encoder(self._norm(gray)))
+        return unet.segmentation_head(features), self.hue_head(features) if self.hue_head is not None else None
+
+    def hue_probs(self, gray: torch.Tensor) -> torch.Tensor:
+        """The hue head's per-pixel distribution over hue bins, at 1/4 resolution."""
+        if self.hue_head is None:
+            raise ValueError("this model has no hue head (model.hue_bins)")
+        return torch.softmax(self.colorize_heads(gray)[1], dim=1)
+
+    @property
+    def samples_hue(self) -> bool:
+        """Whether `color` draws hues from the hue head (it then takes a noise field)."""
+        return self.hue_head is not None and self.hue_strength > 0
+
+    def color(self, gray: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         """What the colorizer says at the photo's resolution: Cb/Cr offsets from neutral in
-        [-0.5, 0.5] (YCbCr) or RGB. Size-preserving, so it tiles and exports as one graph."""
-        return self.chroma(self.colorize_raw(gray), gray.shape[-2:])
+        [-0.5, 0.5] (YCbCr) or RGB. Size-preserving, so it tiles and exports as one graph.
+
+        With a hue head and `hue_strength` s > 0, each pixel's hue is drawn from the head's
+        distribution at the quantile `noise` (B, 1, H, W) gives (`restoria.hue.smooth_uniform` of the
+        whole photo by default) and its colour is (1 - s) x the regressed chroma + s x a chroma of the
+        same length in the drawn hue's direction."""
+        raw, hue_logits = self.colorize_heads(gray)
+        chroma = self.chroma(raw, gray.shape[-2:])
+        if not self.samples_hue:
+            return chroma
+        if noise is None:
+            noise = smooth_uniform(tuple(gray.shape[-2:])).to(gray).expand(len(gray), -1, -1, -1)
+        cells = F.interpolate(noise, size=hue_logits.shape[-2:], mode="nearest")
+        drawn = sample_hues(torch.softmax(hue_logits, dim=1), cells)  # (B, h, w)
+        direction = chroma_directions(hue_logits.shape[1]).to(gray)[drawn].permute(0, 3, 1, 2)
+        direction = F.interpolate(direction, size=gray.shape[-2:], mode="bilinear", align_corners=False)
+        direction = direction / direction.norm(dim=1, keepdim=True).clamp_min(1e-6)
+        s = self.hue_strength
+        return (1 - s) * chroma + s * chroma.norm(dim=1, keepdim=True) * direction
 
     def chroma(self, raw: torch.Tensor, size: tuple[int, int], temperature: float | None = None) -> torch.Tensor:
         """The colorizer's raw output -> Cb/Cr offsets (or RGB) at `size`; `temperature` overrides

@@ -1,0 +1,102 @@
+"""The two-stage restorer's hue head: it starts from the training photos' hue histogram, its draws set
+the colour's hue exactly, it learns a real photo's hues, and tiles of a photo draw from one field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from conftest import TINY_MODEL
+from restoria.data import to_gray
+from restoria.hue import BINS, float_hue, hue_index, smooth_uniform, to_uint8_keep_hue
+from restoria.losses import hue_classification_loss
+from restoria.metrics import hist_similarity
+from restoria.models import create_model
+from restoria.pipeline import Restorer
+from restoria.weights import save_weights
+
+HUE_MODEL = {**TINY_MODEL, "hue_bins": BINS, "hue_strength": 1.0}
+
+
+def tensor(rgb: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
+
+
+def test_the_head_starts_from_the_prior(photos: dict[str, np.ndarray]) -> None:
+    net = create_model(**HUE_MODEL).eval()
+    prior = torch.bincount(hue_index(tensor(photos["chelsea"])).flatten(), minlength=BINS).float()
+    net.set_hue_prior(prior)
+    probs = net.hue_probs(torch.rand(1, 1, 64, 64))
+    assert probs.shape == (1, BINS, 16, 16)
+    torch.testing.assert_close(probs[0, :, 5, 7], prior / prior.sum(), atol=1e-4, rtol=0)
+
+
+def test_drawn_hue_is_the_colours_hue_and_luma_stays(photos: dict[str, np.ndarray]) -> None:
+    """A head sure of one hue (bin 100) colours every pixel at that hue and keeps the luma; at strength
+    0 the colour is the regression head's alone."""
+    torch.manual_seed(0)
+    net = create_model(**HUE_MODEL).eval()
+    certain = torch.zeros(BINS)
+    certain[100] = 1
+    net.set_hue_prior(certain)
+    gray = torch.from_numpy(to_gray(photos["coffee"])[:128, :128] / 255.0).float()[None, None]
+    with torch.no_grad():
+        rgb = net.to_rgb(gray, net.color(gray))[0].permute(1, 2, 0).numpy() * 255
+        colored = rgb.max(-1) - rgb.min(-1) > 1
+        assert colored.mean() > 0.5
+        assert np.abs(float_hue(rgb)[colored] - 100).max() < 0.5
+        assert np.allclose(rgb @ [0.299, 0.587, 0.114], gray[0, 0].numpy() * 255, atol=0.5)
+        net.hue_strength = 0.0
+        raw, _ = net.colorize_heads(gray)
+        torch.testing.assert_close(net.color(gray), net.chroma(raw, gray.shape[-2:]))
+
+
+def test_the_head_learns_a_photos_hues(photos: dict[str, np.ndarray]) -> None:
+    """Training only the hue loss on a real photo lowers it, and the drawn colours' hue histogram moves
+    towards the photo's (the score's hue term rises)."""
+    torch.manual_seed(0)
+    rgb = photos["chelsea"][::2, ::2][:128, :192].copy()
+    gray = torch.from_numpy(to_gray(rgb) / 255.0).float()[None, None]
+    net = create_model(**HUE_MODEL)
+    net.set_hue_prior(torch.ones(BINS))
+    net.inpainter.requires_grad_(False)
+
+    def score() -> float:
+        net.eval()
+        with torch.no_grad():
+            pred = to_uint8_keep_hue(net.to_rgb(gray, net.color(gray))[0])
+        net.train()
+        return hist_similarity(rgb, pred)
+
+    before = score()
+    opt = torch.optim.Adam([p for p in net.colorizer.parameters()] + list(net.hue_head.parameters()), lr=3e-3)
+    losses = []
+    for _ in range(60):
+        _, logits = net.colorize_heads(gray)
+        loss = hue_classification_loss(logits, tensor(rgb))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] - 1.0
+    assert score() > before + 0.3
+
+
+def test_tiles_draw_from_one_noise_field(tmp_path: Path, photos: dict[str, np.ndarray]) -> None:
+    """The pipeline makes the noise field for the whole photo: tiled and untiled restores agree as
+    closely as for a model without a hue head."""
+    torch.manual_seed(0)
+    net = create_model(**HUE_MODEL)
+    net.set_hue_prior(torch.bincount(hue_index(tensor(photos["chelsea"])).flatten(), minlength=BINS).float())
+    path = tmp_path / "hue.safetensors"
+    save_weights(net, path, HUE_MODEL)
+    gray = to_gray(photos["coffee"])
+    whole, tiled = (Restorer([path], tile=t, segmenter=None, classifier=None)(gray) for t in (None, 256))
+    a, b = whole.colorized.astype(float), tiled.colorized.astype(float)
+    assert np.abs(a - b).mean() < 6.0
+    hue = lambda x: cv2.cvtColor(x, cv2.COLOR_RGB2HSV)[..., 0]  # noqa: E731
+    assert (hue(whole.colorized) == hue(tiled.colorized)).mean() > 0.7
+    assert smooth_uniform(gray.shape).shape[-2:] == gray.shape
