@@ -44,7 +44,7 @@ def smooth_uniform(shape: tuple[int, int], sigma: float = 8.0, seed: int = 0) ->
     g = torch.Generator().manual_seed(seed)
     z = torch.randn((1, 1, *shape), generator=g)
     if sigma > 0:
-        z = gaussian_blur2d(z, (2 * int(3 * sigma) + 1,) * 2, (sigma, sigma), border_type="reflect")
+        z = gaussian_blur2d(z, (2 * int(3 * sigma) + 1,) * 2, (sigma, sigma), border_type="replicate")  # any size, down to 1 x 1
     ranks = torch.empty(z.numel(), dtype=torch.float32)
     ranks[z.flatten().argsort()] = torch.arange(z.numel(), dtype=torch.float32)
     return ((ranks + 0.5) / z.numel()).view_as(z)

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from restoria.hue import smooth_uniform
 from restoria.io import InputError, atomic_path
 from restoria.models.two_stage.model import compose_rgb
 from restoria.weights import default_weights, load_model
@@ -35,8 +36,10 @@ class _Stage(nn.Module):
         self.model = model
         self.method = method
 
-    def forward(self, gray: torch.Tensor) -> torch.Tensor:
-        return getattr(self.model, {"fill": "fill_and_damage", "color": "color"}[self.method])(gray)
+    def forward(self, gray: torch.Tensor, *noise: torch.Tensor) -> torch.Tensor:
+        if self.method == "fill":
+            return self.model.fill_and_damage(gray)
+        return self.model.color(gray, *noise)  # a hue-drawing colorizer also takes its noise field
 
 
 def export_onnx(weights: str | Path | None, out: str | Path, name: str | None = None) -> list[Path]:
@@ -50,19 +53,20 @@ def export_onnx(weights: str | Path | None, out: str | Path, name: str | None = 
     written = []
     for stage in STAGES:
         path = out / f"{name}.{stage}.onnx"
+        inputs = ["gray", "noise"] if stage == "color" and getattr(model, "samples_hue", False) else ["gray"]
         with atomic_path(path) as tmp, warnings.catch_warnings():
             # the TorchScript exporter: it keeps height and width dynamic through the U-Net's skip
             # concatenations, where torch.export would specialise them
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 _Stage(model, stage),
-                (torch.rand(1, 1, 64, 64),),
+                tuple(torch.rand(1, 1, 64, 64) for _ in inputs),
                 str(tmp),
                 dynamo=False,
                 opset_version=OPSET,
-                input_names=["gray"],
+                input_names=inputs,
                 output_names=[stage],
-                dynamic_axes={"gray": {0: "n", 2: "h", 3: "w"}, stage: {0: "n", 2: "h", 3: "w"}},
+                dynamic_axes={**{i: {0: "n", 2: "h", 3: "w"} for i in inputs}, stage: {0: "n", 2: "h", 3: "w"}},
             )
             _add_metadata(Path(tmp), meta)
         written.append(path)
@@ -110,16 +114,21 @@ class OnnxRestorer:
         self.color_space = cfg.get("color_space", "rgb")
         self.chroma_gain = float(cfg.get("chroma_gain", 1.0))
         self.chroma_bias = tuple(cfg.get("chroma_bias", (0.0, 0.0)))
+        self.samples_hue = len(self.sessions["color"].get_inputs()) == 2
 
-    def _run(self, stage: str, gray: torch.Tensor) -> torch.Tensor:
-        x = np.ascontiguousarray(gray.detach().cpu().numpy(), dtype=np.float32)
-        return torch.from_numpy(self.sessions[stage].run(None, {"gray": x})[0]).to(gray.device)
+    def _run(self, stage: str, gray: torch.Tensor, **extra: torch.Tensor) -> torch.Tensor:
+        feed = {k: np.ascontiguousarray(v.detach().cpu().numpy(), dtype=np.float32) for k, v in {"gray": gray, **extra}.items()}
+        return torch.from_numpy(self.sessions[stage].run(None, feed)[0]).to(gray.device)
 
     def fill_and_damage(self, gray: torch.Tensor) -> torch.Tensor:
         return self._run("fill", gray)
 
-    def color(self, gray: torch.Tensor) -> torch.Tensor:
-        return self._run("color", gray)
+    def color(self, gray: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+        if not self.samples_hue:
+            return self._run("color", gray)
+        if noise is None:
+            noise = smooth_uniform(tuple(gray.shape[-2:])).to(gray).expand(len(gray), -1, -1, -1)
+        return self._run("color", gray, noise=noise)
 
     def to_rgb(self, gray: torch.Tensor, color: torch.Tensor, chroma_gain: float | None = None) -> torch.Tensor:
         gain = self.chroma_gain if chroma_gain is None else chroma_gain

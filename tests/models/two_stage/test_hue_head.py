@@ -100,3 +100,16 @@ def test_tiles_draw_from_one_noise_field(tmp_path: Path, photos: dict[str, np.nd
     hue = lambda x: cv2.cvtColor(x, cv2.COLOR_RGB2HSV)[..., 0]  # noqa: E731
     assert (hue(whole.colorized) == hue(tiled.colorized)).mean() > 0.7
     assert smooth_uniform(gray.shape).shape[-2:] == gray.shape
+
+
+def test_onnx_backend_draws_the_same_hues(tmp_path: Path, photos: dict[str, np.ndarray]) -> None:
+    """The exported colour graph takes the noise field as a second input: onnxruntime's restore equals
+    torch's."""
+    torch.manual_seed(0)
+    net = create_model(**HUE_MODEL)
+    net.set_hue_prior(torch.bincount(hue_index(tensor(photos["chelsea"])).flatten(), minlength=BINS).float())
+    path = tmp_path / "hue.safetensors"
+    save_weights(net, path, HUE_MODEL)
+    gray = to_gray(photos["astronaut"])[::2, ::2]
+    torch_out, onnx_out = (Restorer([path], backend=b, segmenter=None, classifier=None)(gray).colorized for b in ("torch", "onnx"))
+    assert np.abs(torch_out.astype(float) - onnx_out).mean() < 0.5
