@@ -1,0 +1,43 @@
+"""Competition score of a hue-head restorer over hue strengths and chroma gains, on a val split,
+through the full `restore` pipeline (the grid that chose the shipped gain 0.5 and strength 1).
+
+    python benchmarks/hue_strength.py --weights runs/huehead/model.safetensors --data data/train512 \\
+        --strengths 0.5 0.75 1 --gains 0.25 0.35 0.5 1
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.progress import track
+
+from restoria.data import layout_rows
+from restoria.io import read_image
+from restoria.metrics import aggregate, image_scores
+from restoria.pipeline import Restorer
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", type=Path, required=True)
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--split", default="val")
+    ap.add_argument("--limit", type=int, default=48)
+    ap.add_argument("--strengths", type=float, nargs="+", default=[1.0])
+    ap.add_argument("--gains", type=float, nargs="+", default=[0.5, 1.0])
+    args = ap.parse_args()
+    rows = list(layout_rows(args.data, args.split))[: args.limit]
+    photos = [(read_image(r.input, "L"), read_image(r.gt, "RGB"), read_image(r.mask, "L") > 0) for r in rows]
+    restorer = Restorer([args.weights])
+    model = restorer.models[0]
+    for strength in args.strengths:
+        for gain in args.gains:
+            model.hue_strength, restorer.color_strength = strength, gain
+            scores = [image_scores(gt, restorer(gray).restored, mask) for gray, gt, mask in track(photos, f"strength {strength} gain {gain}")]
+            agg = aggregate(scores)
+            print(f"strength {strength:g} gain {gain:g}: " + ", ".join(f"{k} {agg[k]:.4f}" for k in ("score", "ssim", "masked_ssim", "hist")))
+
+
+if __name__ == "__main__":
+    main()
