@@ -45,10 +45,12 @@ def test_drawn_hue_is_the_colours_hue_and_luma_stays(photos: dict[str, np.ndarra
     gray = torch.from_numpy(to_gray(photos["coffee"])[:128, :128] / 255.0).float()[None, None]
     with torch.no_grad():
         rgb = net.to_rgb(gray, net.color(gray))[0].permute(1, 2, 0).numpy() * 255
-        colored = rgb.max(-1) - rgb.min(-1) > 1
-        assert colored.mean() > 0.5
-        assert np.abs(float_hue(rgb)[colored] - 100).max() < 0.5
-        assert np.allclose(rgb @ [0.299, 0.587, 0.114], gray[0, 0].numpy() * 255, atol=0.5)
+        in_gamut = (rgb.min(-1) > 0.5) & (rgb.max(-1) < 254.5)  # clipping at 0 or 255 changes hue and luma
+        colored = in_gamut & (rgb.max(-1) - rgb.min(-1) > 1)
+        assert colored.mean() > 0.3
+        # the prior is clamped at 1e-6 per bin: ~2e-4 of the draws land elsewhere
+        assert (np.abs(float_hue(rgb)[colored] - 100) < 0.5).mean() > 0.998
+        assert np.allclose((rgb @ [0.299, 0.587, 0.114])[in_gamut], gray[0, 0].numpy()[in_gamut] * 255, atol=0.5)
         net.hue_strength = 0.0
         raw, _ = net.colorize_heads(gray)
         torch.testing.assert_close(net.color(gray), net.chroma(raw, gray.shape[-2:]))
