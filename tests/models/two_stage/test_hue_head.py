@@ -48,8 +48,8 @@ def test_drawn_hue_is_the_colours_hue_and_luma_stays(photos: dict[str, np.ndarra
         in_gamut = (rgb.min(-1) > 0.5) & (rgb.max(-1) < 254.5)  # clipping at 0 or 255 changes hue and luma
         colored = in_gamut & (rgb.max(-1) - rgb.min(-1) > 1)
         assert colored.mean() > 0.3
-        # the prior is clamped at 1e-6 per bin: ~2e-4 of the draws land elsewhere
-        assert (np.abs(float_hue(rgb)[colored] - 100) < 0.5).mean() > 0.998
+        # the prior is clamped at 1e-6 per bin: ~2e-4 of the 4x4 cells draw elsewhere, blended over ~6x6 pixels
+        assert (np.abs(float_hue(rgb)[colored] - 100) < 0.5).mean() > 0.99
         assert np.allclose((rgb @ [0.299, 0.587, 0.114])[in_gamut], gray[0, 0].numpy()[in_gamut] * 255, atol=0.5)
         net.hue_strength = 0.0
         raw, _ = net.colorize_heads(gray)
