@@ -93,3 +93,11 @@ def test_draws_reproduce_the_distribution(photos: dict[str, np.ndarray]) -> None
     one_hot = torch.zeros(1, BINS, 4, 4)
     one_hot[:, 42] = 1
     assert (sample_hues(one_hot, torch.rand(1, 1, 4, 4)) == 42).all()
+
+
+def test_quantize_keep_hue_in_row_blocks_equals_one_pass(photos: dict[str, np.ndarray]) -> None:
+    """Memory is bounded by working on blocks of rows; the result does not depend on the block size."""
+    rgb = photos["astronaut"].astype(np.float64)
+    y = (rgb @ [0.299, 0.587, 0.114])[..., None]
+    faint = y + 0.07 * (rgb - y)
+    assert np.array_equal(quantize_keep_hue(faint, rows=37), quantize_keep_hue(faint, rows=faint.shape[0]))

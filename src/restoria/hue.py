@@ -50,6 +50,11 @@ def smooth_uniform(shape: tuple[int, int], sigma: float = 8.0, seed: int = 0) ->
     return ((ranks + 0.5) / z.numel()).view_as(z)
 
 
+def noise_for(gray: torch.Tensor) -> torch.Tensor:
+    """The default noise field for a batch of (B, 1, H, W) photos: `smooth_uniform` of their size."""
+    return smooth_uniform(tuple(gray.shape[-2:])).to(gray).expand(len(gray), -1, -1, -1)
+
+
 def sample_hues(prob: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """Inverse-CDF draw: (B, K, H, W) probabilities and (B, 1, H, W) uniforms -> (B, H, W) bin indices."""
     cdf = torch.cumsum(prob, dim=1)
@@ -72,31 +77,39 @@ def opencv_hue(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(flat, cv2.COLOR_RGB2HSV)[0, :, 0].reshape(rgb.shape[:-1])
 
 
+def _hue(r: torch.Tensor, g: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """OpenCV's HSV hue formula on its 0..180 scale, unrounded, for channels in 0..255 (gray -> 0)."""
+    v = torch.maximum(torch.maximum(r, g), b)
+    diff = v - torch.minimum(torch.minimum(r, g), b)
+    x = torch.where(v == r, g - b, torch.where(v == g, b - r + 2 * diff, r - g + 4 * diff))
+    h = torch.where(diff > 0, 30 * x / diff.clamp_min(1e-9), torch.zeros_like(x))
+    return torch.where(h < 0, h + BINS, h)
+
+
 def float_hue(rgb: np.ndarray) -> np.ndarray:
     """OpenCV's hue scale (0..180) of float (..., 3) RGB in 0..255, before any rounding."""
-    r, g, b = np.moveaxis(rgb.astype(np.float64), -1, 0)
-    v, diff = rgb.max(-1), rgb.max(-1) - rgb.min(-1)
-    x = np.where(v == r, g - b, np.where(v == g, b - r + 2 * diff, r - g + 4 * diff))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = np.where(diff > 1e-9, 30 * x / np.maximum(diff, 1e-9), 0.0)
-    return np.where(h < 0, h + BINS, h)
+    return _hue(*torch.from_numpy(rgb.astype(np.float64)).unbind(-1)).numpy()
 
 
-def quantize_keep_hue(rgb: np.ndarray) -> np.ndarray:
+def quantize_keep_hue(rgb: np.ndarray, rows: int = 256) -> np.ndarray:
     """Float (H, W, 3) RGB in 0..255 -> uint8, each pixel rounded (floor or ceiling per channel) to the
     neighbour whose 8-bit hue is closest to its own, then the nearest. Plain rounding of a faint colour
     moves its hue by up to tens of bins, or erases it (gray reads as hue 0); this keeps it. A pixel moves
-    by less than one level per channel."""
-    rgb = np.clip(rgb.astype(np.float64), 0, 255)
-    target = float_hue(rgb)
-    colored = (rgb.max(-1) - rgb.min(-1)) > 0.5
+    by less than one level per channel. Works on `rows` rows at a time: the 8 candidates per pixel
+    would otherwise take gigabytes on a large photo."""
     corners = np.array([[(i >> c) & 1 for c in range(3)] for i in range(8)], dtype=np.float64)
-    cand = np.clip(np.floor(rgb)[..., None, :] + corners, 0, 255).astype(np.uint8)  # (H, W, 8, 3)
-    diff = np.abs(opencv_hue(cand) - target[..., None])
-    hue_err = np.where(colored[..., None], np.minimum(diff, BINS - diff), 0.0)
-    rgb_err = np.abs(cand - rgb[..., None, :]).sum(-1)
-    best = np.argmin(np.round(hue_err * 2) * 10 + rgb_err, axis=-1)
-    return np.take_along_axis(cand, best[..., None, None], axis=2)[..., 0, :]
+    out = np.empty(rgb.shape, np.uint8)
+    for y in range(0, rgb.shape[0], rows):
+        part = np.clip(rgb[y : y + rows].astype(np.float64), 0, 255)
+        target = float_hue(part)
+        colored = (part.max(-1) - part.min(-1)) > 0.5
+        cand = np.clip(np.floor(part)[..., None, :] + corners, 0, 255).astype(np.uint8)  # (rows, W, 8, 3)
+        diff = np.abs(opencv_hue(cand) - target[..., None])
+        hue_err = np.where(colored[..., None], np.minimum(diff, BINS - diff), 0.0)
+        rgb_err = np.abs(cand - part[..., None, :]).sum(-1)
+        best = np.argmin(np.round(hue_err * 2) * 10 + rgb_err, axis=-1)
+        out[y : y + rows] = np.take_along_axis(cand, best[..., None, None], axis=2)[..., 0, :]
+    return out
 
 
 def to_uint8_keep_hue(rgb: torch.Tensor) -> np.ndarray:
@@ -106,12 +119,7 @@ def to_uint8_keep_hue(rgb: torch.Tensor) -> np.ndarray:
 
 def hue_index(rgb: torch.Tensor) -> torch.Tensor:
     """OpenCV's 8-bit hue bin (0..179) of (B, 3, H, W) RGB in [0, 1], as `cv2.cvtColor(RGB2HSV)` gives
-    for the photo saved as 8-bit: the bins the score's histogram counts (gray pixels count at 0)."""
-    q = (rgb.clamp(0, 1) * 255).round()
-    r, g, b = q.unbind(1)
-    v = q.amax(1)
-    diff = v - q.amin(1)
-    x = torch.where(v == r, g - b, torch.where(v == g, b - r + 2 * diff, r - g + 4 * diff))
-    h = torch.floor(30 * x / diff.clamp_min(1) + 0.5)
-    h = torch.where(h < 0, h + BINS, h)
-    return torch.where(diff > 0, h, torch.zeros_like(h)).long() % BINS
+    for the photo saved as 8-bit: the bins the score's histogram counts (gray pixels count at 0).
+    OpenCV rounds in fixed point, so about 1% of pixels land one bin over."""
+    h = _hue(*(rgb.clamp(0, 1) * 255).round().unbind(1))
+    return torch.floor(h + 0.5).long() % BINS

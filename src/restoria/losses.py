@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from kornia.color import rgb_to_hsv
 
+from restoria.hue import hue_index
+
 
 def reconstruction_loss(pred: torch.Tensor, target: torch.Tensor, l1: float = 1.0, mse: float = 1.0) -> torch.Tensor:
     """Weighted L1 + MSE, the seed solution's pixel loss."""
@@ -53,8 +55,6 @@ def hue_classification_loss(logits: torch.Tensor, target_rgb: torch.Tensor) -> t
     true photo's OpenCV hue bins (`restoria.hue.hue_index`). The soft target of each low-resolution
     cell is the hue histogram of its s x s pixels, with no class rebalancing: the predicted
     distributions then sum to the photo's expected hue histogram, which is what the score compares."""
-    from restoria.hue import hue_index
-
     b, k, h, w = logits.shape
     idx = hue_index(target_rgb)  # (B, H, W)
     sy, sx = idx.shape[1] // h, idx.shape[2] // w

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from restoria.hue import smooth_uniform
+from restoria.hue import noise_for
 from restoria.io import InputError, atomic_path
 from restoria.models.two_stage.model import compose_rgb
 from restoria.weights import default_weights, load_model
@@ -126,9 +126,7 @@ class OnnxRestorer:
     def color(self, gray: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         if not self.samples_hue:
             return self._run("color", gray)
-        if noise is None:
-            noise = smooth_uniform(tuple(gray.shape[-2:])).to(gray).expand(len(gray), -1, -1, -1)
-        return self._run("color", gray, noise=noise)
+        return self._run("color", gray, noise=noise_for(gray) if noise is None else noise)
 
     def to_rgb(self, gray: torch.Tensor, color: torch.Tensor, chroma_gain: float | None = None) -> torch.Tensor:
         gain = self.chroma_gain if chroma_gain is None else chroma_gain

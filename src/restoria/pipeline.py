@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from restoria.data import to_tensor, to_uint8
 from restoria.detect import DamageClassifier, Segmenter, combine_detections, drop_small_regions
-from restoria.hue import smooth_uniform, to_uint8_keep_hue
+from restoria.hue import noise_for, to_uint8_keep_hue
 from restoria.io import InputError
 from restoria.weights import default_weights, load_model
 
@@ -225,7 +225,7 @@ class Restorer:
         outs = []
         for m in self.models:
             if getattr(m, "samples_hue", False):  # one noise field for the whole photo, so tiles agree
-                noise = smooth_uniform(tuple(gray.shape[-2:])).to(gray)
+                noise = noise_for(gray)
                 color = run_tiled(self._net(lambda x, m=m: m.color(x[:, :1], x[:, 1:])), torch.cat([gray, noise], 1), self.tile)
             else:
                 color = run_tiled(self._net(m.color), gray, self.tile)

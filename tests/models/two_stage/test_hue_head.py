@@ -29,7 +29,7 @@ def test_the_head_starts_from_the_prior(photos: dict[str, np.ndarray]) -> None:
     net = create_model(**HUE_MODEL).eval()
     prior = torch.bincount(hue_index(tensor(photos["chelsea"])).flatten(), minlength=BINS).float()
     net.set_hue_prior(prior)
-    probs = net.hue_probs(torch.rand(1, 1, 64, 64))
+    probs = torch.softmax(net.colorize_heads(torch.rand(1, 1, 64, 64))[1], dim=1)
     assert probs.shape == (1, BINS, 16, 16)
     torch.testing.assert_close(probs[0, :, 5, 7], prior / prior.sum(), atol=1e-4, rtol=0)
 

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from kornia.color import ycbcr_to_rgb
 from torch import nn
 
-from restoria.hue import chroma_directions, sample_hues, smooth_uniform
+from restoria.hue import chroma_directions, noise_for, sample_hues
 from restoria.models.two_stage.chroma_bins import ChromaBins, ChromaHead
 from restoria.models.unet import build_unet
 
@@ -112,12 +112,6 @@ class TwoStageRestorer(nn.Module):
         features = unet.decoder(unet.encoder(self._norm(gray)))
         return unet.segmentation_head(features), self.hue_head(features) if self.hue_head is not None else None
 
-    def hue_probs(self, gray: torch.Tensor) -> torch.Tensor:
-        """The hue head's per-pixel distribution over hue bins, at 1/4 resolution."""
-        if self.hue_head is None:
-            raise ValueError("this model has no hue head (model.hue_bins)")
-        return torch.softmax(self.colorize_heads(gray)[1], dim=1)
-
     @property
     def samples_hue(self) -> bool:
         """Whether `color` draws hues from the hue head (it then takes a noise field)."""
@@ -135,9 +129,7 @@ class TwoStageRestorer(nn.Module):
         chroma = self.chroma(raw, gray.shape[-2:])
         if not self.samples_hue:
             return chroma
-        if noise is None:
-            noise = smooth_uniform(tuple(gray.shape[-2:])).to(gray).expand(len(gray), -1, -1, -1)
-        cells = F.interpolate(noise, size=hue_logits.shape[-2:], mode="nearest")
+        cells = F.interpolate(noise_for(gray) if noise is None else noise, size=hue_logits.shape[-2:], mode="nearest")
         drawn = sample_hues(torch.softmax(hue_logits, dim=1), cells)  # (B, h, w)
         direction = chroma_directions(hue_logits.shape[1]).to(gray)[drawn].permute(0, 3, 1, 2)
         direction = F.interpolate(direction, size=gray.shape[-2:], mode="bilinear", align_corners=False)
