@@ -16,6 +16,7 @@ each weights file given (the shipped default when none), through the same code a
 from __future__ import annotations
 
 import argparse
+import itertools
 import tempfile
 from pathlib import Path
 
@@ -73,6 +74,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--detectors", nargs="*", default=["both"], help="damage detection(s) to compare: model, flat, both")
     ap.add_argument("--backends", nargs="*", default=["torch"], help="torch and/or onnx (onnxruntime)")
+    ap.add_argument("--fills", nargs="*", default=["auto"], help="the damage's fill(s) to compare: auto, model, ns, telea")
     args = ap.parse_args()
 
     data = args.data or bundled_test_set(args.out / "data", args.crops, args.seed)
@@ -80,10 +82,9 @@ def main() -> None:
     weights = dict(w.split("=", 1) for w in args.weights) or {"restoria": str(default_weights())}
     methods: dict[str, Restorer | None] = {"gray input": None, "telea": None}
     for n, p in weights.items():
-        for d in args.detectors:
-            for b in args.backends:
-                tags = ([d] if len(args.detectors) > 1 else []) + ([b] if len(args.backends) > 1 else [])
-                methods[f"{n} ({', '.join(tags)})" if tags else n] = Restorer([p], detector=d, backend=b)
+        for d, b, f in itertools.product(args.detectors, args.backends, args.fills):
+            tags = [t for t, opts in ((d, args.detectors), (b, args.backends), (f"fill {f}", args.fills)) if len(opts) > 1]
+            methods[f"{n} ({', '.join(tags)})" if tags else n] = Restorer([p], detector=d, backend=b, fill=f)
     rows = layout_rows(data, split)
     true_saturation = np.mean([mean_saturation(read_image(row.gt, "RGB")) for row in rows])
     table = Table(title=f"competition score on {data} ({split}, n={len(rows)}; saturation of the originals {true_saturation:.3f})")

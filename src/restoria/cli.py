@@ -201,6 +201,7 @@ CLASSIFIER_HELP = "damaged/clean classifier weights run first, or 'none' (defaul
 
 TTA_HELP = "also run each network on the mirrored photo and average (2x the time)"
 UPSCALE_HELP = "last stage: super-resolve the result 2x or 4x (SRResNet, tiled); --save-stages adds <name>.restored.png before it"
+FILL_HELP = "the damage's fill: auto (a refining model's refiner, else OpenCV Navier-Stokes), model (each model's own U-Net), ns or telea (OpenCV alone)"
 BACKEND_HELP = "torch, or onnx (onnxruntime; --weights may name an exported NAME.fill.onnx)"
 
 
@@ -215,6 +216,7 @@ def _restorer(
     tta: bool = False,
     upscale: int | None = None,
     sr_weights: Path | None = None,
+    fill: str = "auto",
 ):
     from restoria.pipeline import Restorer
 
@@ -222,7 +224,7 @@ def _restorer(
     try:
         return Restorer(
             weights or None, tile=tile, color_strength=color_strength, detector=detector, backend=backend, segmenter=seg,
-            classifier=cls, tta=tta, upscale=upscale, sr_weights=sr_weights,
+            classifier=cls, tta=tta, upscale=upscale, sr_weights=sr_weights, fill=fill,
         )
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
@@ -241,6 +243,7 @@ def predict(
     detector: str = typer.Option("both", help=DETECTOR_HELP),
     segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
     tta: bool = typer.Option(False, "--tta", help=TTA_HELP),
+    fill: str = typer.Option("auto", help=FILL_HELP),
 ) -> None:
     """DATA/test.csv -> OUT/<ID>.png (RGB, same size as the input) and optionally the submission ZIP."""
     from restoria.io import read_csv
@@ -251,7 +254,7 @@ def predict(
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
     # every competition photo is damaged: no classifier gate in predict
-    restorer = _restorer(weights, tile, detector=detector, backend=backend, segmenter=segmenter, classifier="none", tta=tta)
+    restorer = _restorer(weights, tile, detector=detector, backend=backend, segmenter=segmenter, classifier="none", tta=tta, fill=fill)
     with progress_bar(total, "predict") as advance:
         written, errors = run(data, out, restorer, zip_path, progress=advance)
     report_errors(errors)
@@ -277,13 +280,14 @@ def restore(
     tta: bool = typer.Option(False, "--tta", help=TTA_HELP),
     upscale: Optional[int] = typer.Option(None, "--upscale", help=UPSCALE_HELP),
     sr_weights: Optional[Path] = typer.Option(None, "--sr-weights", help="SR weights for --upscale (default: the shipped sr_x2/sr_x4)"),
+    fill: str = typer.Option("auto", help=FILL_HELP),
 ) -> None:
     """Restore any photos: detect the damage, inpaint it, colorize (and upscale); writes OUT/<name>.png."""
     from restoria.io import list_images
     from restoria.restore import restore_files
 
     files = list_images(inputs)
-    restorer = _restorer(weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights)
+    restorer = _restorer(weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights, fill)
     with progress_bar(len(files), "restore") as advance:
         written, errors, notes = restore_files(files, out, restorer, mask, save_stages, keep_color, progress=advance)
     for n in notes:

@@ -1,7 +1,8 @@
 """The ONNX backend: export a trained restorer's two stages to ONNX and run them with onnxruntime.
 
 `restoria export` writes `<name>.fill.onnx` (gray -> fill + damage probability) and `<name>.color.onnx`
-(gray -> chroma or RGB), each with dynamic height and width and the model's config in its metadata.
+(gray -> chroma or RGB), and for a refining model `<name>.refine.onnx` ((classical fill, hole) -> fill),
+each with dynamic height and width and the model's config in its metadata.
 `OnnxRestorer` loads such a pair and offers the methods the pipeline calls on a torch model
 (`fill_and_damage`, `color`, `to_rgb`), so `Restorer(..., backend="onnx")` is the same pipeline.
 """
@@ -22,9 +23,9 @@ from torch import nn
 from restoria.hue import noise_for
 from restoria.io import InputError, atomic_path
 from restoria.models.two_stage.model import compose_rgb
-from restoria.weights import default_weights, load_model
+from restoria.weights import default_weights, load_model, read_metadata
 
-STAGES = ("fill", "color")
+STAGES = ("fill", "color")  # every restorer's; a refining one also has "refine"
 OPSET = 17
 
 
@@ -36,10 +37,20 @@ class _Stage(nn.Module):
         self.model = model
         self.method = method
 
-    def forward(self, gray: torch.Tensor, *noise: torch.Tensor) -> torch.Tensor:
+    def forward(self, gray: torch.Tensor, *extra: torch.Tensor) -> torch.Tensor:
         if self.method == "fill":
             return self.model.fill_and_damage(gray)
-        return self.model.color(gray, *noise)  # a hue-drawing colorizer also takes its noise field
+        if self.method == "refine":
+            return self.model.refine(gray, *extra)  # the classical fill and its hole
+        return self.model.color(gray, *extra)  # a hue-drawing colorizer also takes its noise field
+
+
+def _stages(model: nn.Module) -> dict[str, list[str]]:
+    """The graphs a model exports, each with its input names."""
+    stages = {"fill": ["gray"], "color": ["gray", "noise"] if getattr(model, "samples_hue", False) else ["gray"]}
+    if getattr(model, "refine_method", None):
+        stages["refine"] = ["prefill", "mask"]
+    return stages
 
 
 def export_onnx(weights: str | Path | None, out: str | Path, name: str | None = None) -> list[Path]:
@@ -51,9 +62,8 @@ def export_onnx(weights: str | Path | None, out: str | Path, name: str | None = 
     name = name or weights.stem
     meta = {"model": json.dumps(model.meta["model"]), "source": weights.name}
     written = []
-    for stage in STAGES:
+    for stage, inputs in _stages(model).items():
         path = out / f"{name}.{stage}.onnx"
-        inputs = ["gray", "noise"] if stage == "color" and getattr(model, "samples_hue", False) else ["gray"]
         with atomic_path(path) as tmp, warnings.catch_warnings():
             # the TorchScript exporter: it keeps height and width dynamic through the U-Net's skip
             # concatenations, where torch.export would specialise them
@@ -89,7 +99,8 @@ def cached_export(weights: str | Path | None) -> Path:
         raise InputError(weights, "weights file not found")
     digest = hashlib.sha1(weights.read_bytes()).hexdigest()[:16]
     root = Path(os.environ.get("RESTORIA_CACHE", Path.home() / ".cache" / "restoria")) / "onnx" / digest
-    if not all((root / f"model.{s}.onnx").exists() for s in STAGES):
+    stages = STAGES + (("refine",) if read_metadata(weights).get("model", {}).get("refine") else ())
+    if not all((root / f"model.{s}.onnx").exists() for s in stages):
         export_onnx(weights, root, "model")
     return root / "model"
 
@@ -110,23 +121,33 @@ class OnnxRestorer:
                 raise InputError(path, "ONNX file not found (write it with `restoria export`)")
             self.sessions[stage] = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         cfg: dict[str, Any] = json.loads(self.sessions["color"].get_modelmeta().custom_metadata_map["model"])
+        self.refine_method = cfg.get("refine")
+        if self.refine_method:
+            path = Path(f"{prefix}.refine.onnx")
+            if not path.exists():
+                raise InputError(path, "ONNX file not found: this model refines a classical fill (write it with `restoria export`)")
+            self.sessions["refine"] = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.meta = {"model": cfg}
         self.color_space = cfg.get("color_space", "rgb")
         self.chroma_gain = float(cfg.get("chroma_gain", 1.0))
         self.chroma_bias = tuple(cfg.get("chroma_bias", (0.0, 0.0)))
         self.samples_hue = len(self.sessions["color"].get_inputs()) == 2
 
-    def _run(self, stage: str, gray: torch.Tensor, **extra: torch.Tensor) -> torch.Tensor:
-        feed = {k: np.ascontiguousarray(v.detach().cpu().numpy(), dtype=np.float32) for k, v in {"gray": gray, **extra}.items()}
-        return torch.from_numpy(self.sessions[stage].run(None, feed)[0]).to(gray.device)
+    def _run(self, stage: str, **feed: torch.Tensor) -> torch.Tensor:
+        device = next(iter(feed.values())).device
+        arrays = {k: np.ascontiguousarray(v.detach().cpu().numpy(), dtype=np.float32) for k, v in feed.items()}
+        return torch.from_numpy(self.sessions[stage].run(None, arrays)[0]).to(device)
 
     def fill_and_damage(self, gray: torch.Tensor) -> torch.Tensor:
-        return self._run("fill", gray)
+        return self._run("fill", gray=gray)
+
+    def refine(self, prefill: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self._run("refine", prefill=prefill, mask=mask)
 
     def color(self, gray: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         if not self.samples_hue:
-            return self._run("color", gray)
-        return self._run("color", gray, noise=noise_for(gray) if noise is None else noise)
+            return self._run("color", gray=gray)
+        return self._run("color", gray=gray, noise=noise_for(gray) if noise is None else noise)
 
     def to_rgb(self, gray: torch.Tensor, color: torch.Tensor, chroma_gain: float | None = None) -> torch.Tensor:
         gain = self.chroma_gain if chroma_gain is None else chroma_gain

@@ -15,7 +15,7 @@ from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMe
 from restoria.data import to_uint8
 from restoria.distributed import gather_objects
 from restoria.hue import hue_index, to_uint8_keep_hue
-from restoria.losses import hue_classification_loss, hue_histogram_loss, masked_l1, reconstruction_loss
+from restoria.losses import hue_classification_loss, hue_histogram_loss, masked_l1, masked_ssim_loss, reconstruction_loss
 from restoria.metrics import aggregate, image_scores, mean_saturation
 from restoria.models import create_model
 
@@ -43,14 +43,18 @@ class RestoreTask(L.LightningModule):
         self.save_hyperparameters()
         model = dict(model)
         self.net = create_model(model.pop("name", "two_stage"), **model)
-        if init:
-            load_matching(self.net, init)
+        loaded = load_matching(self.net, init) if init else set()
+        refiner = getattr(self.net, "refiner", None)
+        if refiner is not None and init and not any(k.startswith("refiner.") for k in loaded):
+            self.net.refiner_from_inpainter()  # a new refiner on a trained restorer
+        if refiner is not None and "inpainter" not in (freeze or []):
+            raise ValueError("a refiner learns on a trained damage head: add `inpainter` to `freeze`")
         self.frozen = [getattr(self.net, name) for name in freeze or []]
         for sub in self.frozen:
             sub.requires_grad_(False)
         self.loss_cfg = {
             "gray_l1": 1.0, "gray_mse": 1.0, "rgb_l1": 1.0, "rgb_mse": 1.0, "hole_l1": 0.0, "mask_bce": 1.0, "chroma_ce": 1.0,
-            "hue_hist": 0.0, "hue_ce": 1.0,
+            "hue_hist": 0.0, "hue_ce": 1.0, "fill_l1": 1.0, "fill_ssim": 1.0,
         }
         self.loss_cfg.update(loss or {})
         self.optim_cfg = {"lr": 1e-3, "weight_decay": 1e-4, "schedule": "cosine"}
@@ -97,7 +101,15 @@ class RestoreTask(L.LightningModule):
         c = self.loss_cfg
         mask = batch["mask"]
         losses: dict[str, torch.Tensor] = {}
-        if self.net.inpainter in self.frozen:
+        refiner = getattr(self.net, "refiner", None)
+        if refiner is not None:  # the hole is known in training: the refiner fills the true one
+            with torch.set_grad_enabled(torch.is_grad_enabled() and refiner not in self.frozen):
+                stage1 = self.net.inpaint(batch["input"], mask)
+            if refiner not in self.frozen:
+                losses["fill"] = c["fill_l1"] * masked_l1(stage1["fill"], batch["gray"], mask)
+                if c["fill_ssim"]:
+                    losses["fill_ssim"] = c["fill_ssim"] * masked_ssim_loss(stage1["gray"], batch["gray"], mask)
+        elif self.net.inpainter in self.frozen:
             with torch.no_grad():
                 stage1 = self.net.inpaint(batch["input"])
         else:
@@ -107,6 +119,8 @@ class RestoreTask(L.LightningModule):
                 losses["hole"] = c["hole_l1"] * masked_l1(stage1["fill"], batch["gray"], mask)
             if "mask_logit" in stage1 and c["mask_bce"]:
                 losses["mask"] = c["mask_bce"] * F.binary_cross_entropy_with_logits(stage1["mask_logit"], mask)
+        if self.net.colorizer in self.frozen and not need_rgb:
+            return losses, None  # nothing to learn in stage 2
         # The colorizer learns from the restored gray it will see at inference, without pushing
         # colour gradients into the inpainter.
         gray = stage1["gray"].detach()
@@ -186,10 +200,12 @@ class RestoreTask(L.LightningModule):
         return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def load_matching(net: torch.nn.Module, path: str) -> None:
-    """Initialise `net` from a weights file: every tensor whose name and shape match is copied."""
+def load_matching(net: torch.nn.Module, path: str) -> set[str]:
+    """Initialise `net` from a weights file: every tensor whose name and shape match is copied.
+    Returns the names copied."""
     from restoria.weights import load_state
 
     own = net.state_dict()
     state = {k: v.to(own[k].dtype) for k, v in load_state(path).items() if k in own and own[k].shape == v.shape}
     net.load_state_dict(state, strict=False)
+    return set(state)

@@ -3,7 +3,9 @@
 This is the competition's described solution (two segmentation_models_pytorch U-Nets), with the options
 that make it keep what the photo already tells: the first U-Net can also predict where the damage is and
 composite its fill only there, and the second can predict only chroma (YCbCr Cb/Cr) so the restored
-luminance passes through exactly.
+luminance passes through exactly. With `refine`, the fill is a classical inpainting of the known or
+detected hole (restoria.prefill) plus a residual a third U-Net learns on it; the first U-Net then only
+says where the damage is.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from torch import nn
 from restoria.hue import chroma_directions, noise_for, sample_hues
 from restoria.models.two_stage.chroma_bins import ChromaBins, ChromaHead
 from restoria.models.unet import build_unet
+from restoria.prefill import METHODS, classical_fill
 
 COLOR_SPACES = ("rgb", "ycbcr")
 COLOR_HEADS = ("regression", "bins")
@@ -41,6 +44,7 @@ class TwoStageRestorer(nn.Module):
         chroma_temperature: float = 0.38,
         hue_bins: int = 0,
         hue_strength: float = 0.0,
+        refine: str | None = None,
     ) -> None:
         super().__init__()
         if color_space not in COLOR_SPACES:
@@ -51,12 +55,23 @@ class TwoStageRestorer(nn.Module):
             raise ValueError(f"color_head must be one of {COLOR_HEADS}, got {color_head!r}")
         if color_head == "bins" and color_space != "ycbcr":
             raise ValueError("color_head 'bins' classifies YCbCr chroma: it needs color_space 'ycbcr'")
+        if refine is not None and refine not in METHODS:
+            raise ValueError(f"refine must be one of {', '.join(METHODS)} (the classical fill it refines), got {refine!r}")
+        if refine is not None and not predict_mask:
+            raise ValueError("refine needs predict_mask: without a given mask the hole is the predicted damage")
         self.color_space = color_space
         self.predict_mask = predict_mask
         self.composite = composite
         self.chroma_gain = chroma_gain
         self.chroma_bias = tuple(chroma_bias)
         self.inpainter = build_unet(encoder, encoder_weights, 1, 2 if predict_mask else 1, decoder_channels)
+        # Optional refiner: (classical fill, hole) -> a residual added inside the hole. Its last layer
+        # starts at zero, so before training the fill is exactly the classical one.
+        self.refine_method = refine
+        self.refiner = build_unet(encoder, encoder_weights, 2, 1, decoder_channels) if refine else None
+        if self.refiner is not None:
+            nn.init.zeros_(self.refiner.segmentation_head[0].weight)
+            nn.init.zeros_(self.refiner.segmentation_head[0].bias)
         colorize_decoder_channels = tuple(colorize_decoder_channels or decoder_channels)
         self.bins = ChromaBins(chroma_bins, chroma_temperature) if color_head == "bins" else None
         outputs = self.bins.classes if self.bins is not None else 2 if color_space == "ycbcr" else 3
@@ -83,15 +98,48 @@ class TwoStageRestorer(nn.Module):
     def _norm(x: torch.Tensor) -> torch.Tensor:
         return (x - 0.5) / 0.5
 
-    def inpaint(self, gray: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Stage 1: restored gray, and (optionally) the damage logits."""
+    @torch.no_grad()
+    def refiner_from_inpainter(self) -> None:
+        """Start the refiner from the trained inpainter (same shapes; the hole channel's first-layer
+        weights at zero, the residual head at zero): it begins with the inpainter's features and the
+        classical fill's output."""
+        own = self.refiner.state_dict()
+        for key, value in self.inpainter.state_dict().items():
+            if key not in own or key.startswith("segmentation_head"):
+                continue
+            if own[key].shape == value.shape:
+                own[key].copy_(value)
+            elif own[key].ndim == 4 and own[key].shape[1] == 2 and value.shape[1] == 1:  # the first conv
+                own[key].zero_()
+                own[key][:, :1].copy_(value)
+
+    def _inpainter(self, gray: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """U-Net #1: its own fill and (optionally) the damage logits."""
         raw = self.inpainter(self._norm(gray))
-        fill = torch.sigmoid(raw[:, :1])
+        return torch.sigmoid(raw[:, :1]), raw[:, 1:2] if self.predict_mask else None
+
+    def refine(self, prefill: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The refiner's fill: classical fill `prefill` + the learned residual inside `mask` (both
+        (B, 1, H, W)). Size-preserving: it tiles and exports as one graph."""
+        residual = self.refiner(torch.cat([self._norm(prefill), self._norm(mask)], 1))
+        return (prefill + mask * residual).clamp(0, 1)
+
+    def inpaint(self, gray: torch.Tensor, mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Stage 1: restored gray, and (optionally) the damage logits. A refining model fills the
+        given `mask` (1 = lost), or without one the damage its first U-Net predicts."""
+        if self.refiner is not None and mask is not None:
+            fill = self.refine(classical_fill(gray, mask, self.refine_method), mask)
+            return {"fill": fill, "gray": mask * fill + (1 - mask) * gray}
+        fill, mask_logit = self._inpainter(gray)
         out = {"fill": fill}
-        if self.predict_mask:
-            out["mask_logit"] = raw[:, 1:2]
-        if self.composite:
-            m = torch.sigmoid(out["mask_logit"])
+        if mask_logit is not None:
+            out["mask_logit"] = mask_logit
+        if self.refiner is not None:
+            hole = (mask_logit > 0).to(gray)
+            out["fill"] = self.refine(classical_fill(gray, hole, self.refine_method), hole)
+            out["gray"] = hole * out["fill"] + (1 - hole) * gray
+        elif self.composite:
+            m = torch.sigmoid(mask_logit)
             out["gray"] = m * fill + (1 - m) * gray
         else:
             out["gray"] = fill
@@ -160,10 +208,10 @@ class TwoStageRestorer(nn.Module):
     def fill_and_damage(self, gray: torch.Tensor) -> torch.Tensor:
         """Stage 1 for the pipeline: (B, 2, H, W) = the fill and the damage probability (1 everywhere
         for a model without a damage head: it repaints the whole photo). Size-preserving: it tiles
-        and exports as one graph."""
-        o = self.inpaint(gray)
-        prob = torch.sigmoid(o["mask_logit"]) if "mask_logit" in o else torch.ones_like(gray)
-        return torch.cat([o["fill"], prob], 1)
+        and exports as one graph. A refining model's pipeline refines the fill afterwards (`refine`)."""
+        fill, mask_logit = self._inpainter(gray)
+        prob = torch.sigmoid(mask_logit) if mask_logit is not None else torch.ones_like(gray)
+        return torch.cat([fill, prob], 1)
 
     def forward(self, gray: torch.Tensor, chroma_gain: float | None = None) -> dict[str, torch.Tensor]:
         out = self.inpaint(gray)
