@@ -20,7 +20,6 @@ import itertools
 import tempfile
 from pathlib import Path
 
-import cv2
 import numpy as np
 from rich.console import Console
 from rich.table import Table
@@ -31,6 +30,7 @@ from restoria.examples import bundled_photos
 from restoria.io import read_image, write_png
 from restoria.metrics import mean_saturation
 from restoria.pipeline import Restorer
+from restoria.prefill import classical_fill_image
 from restoria.prepare import prepare
 from restoria.weights import default_weights
 
@@ -56,7 +56,7 @@ def run_method(name: str, data: Path, split: str, out: Path, restorer: Restorer 
             rgb = restorer(gray).restored
         elif name == "telea":
             mask = read_image(row.mask, "L")
-            rgb = np.repeat(cv2.inpaint(gray, (mask > 0).astype(np.uint8), 3, cv2.INPAINT_TELEA)[..., None], 3, -1)
+            rgb = np.repeat(classical_fill_image(gray, mask, "telea")[..., None], 3, -1)
         else:
             rgb = np.repeat(gray[..., None], 3, -1)
         write_png(pred / f"{row.id}.png", rgb)

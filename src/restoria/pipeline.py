@@ -9,6 +9,7 @@ so memory stays bounded on large photos. Several weights files make an ensemble 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,15 +221,16 @@ class Restorer:
         """The fill of the found damage `hole` (1, 1, H, W), averaged over the ensemble: a classical
         fill alone (`fill` "ns"/"telea"), a refining model's correction of its classical fill, and for
         other models the NS fill (`fill` "auto") or U-Net #1's own (`unet_fill()`, run only then)."""
+        classical = functools.cache(lambda method: classical_fill(gray, hole, method))  # once per method
         if self.fill in METHODS:
-            return classical_fill(gray, hole, self.fill)
+            return classical(self.fill)
         fills = []
         for m in self.models:
             method = getattr(m, "refine_method", None)
             if method is None:
-                fills.append(unet_fill() if self.fill == "model" else classical_fill(gray, hole, "ns"))
+                fills.append(unet_fill() if self.fill == "model" else classical("ns"))
                 continue
-            both = torch.cat([classical_fill(gray, hole, method), hole], 1)
+            both = torch.cat([classical(method), hole], 1)
             fills.append(run_tiled(self._net(lambda t, m=m: m.refine(t[:, :1], t[:, 1:])), both, self.tile))
         return torch.stack(fills).mean(0)
 

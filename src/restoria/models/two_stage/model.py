@@ -131,14 +131,12 @@ class TwoStageRestorer(nn.Module):
             fill = self.refine(classical_fill(gray, mask, self.refine_method), mask)
             return {"fill": fill, "gray": mask * fill + (1 - mask) * gray}
         fill, mask_logit = self._inpainter(gray)
+        if self.refiner is not None:  # no mask given: the hole is the damage U-Net #1 predicts
+            return {**self.inpaint(gray, (mask_logit > 0).to(gray)), "mask_logit": mask_logit}
         out = {"fill": fill}
         if mask_logit is not None:
             out["mask_logit"] = mask_logit
-        if self.refiner is not None:
-            hole = (mask_logit > 0).to(gray)
-            out["fill"] = self.refine(classical_fill(gray, hole, self.refine_method), hole)
-            out["gray"] = hole * out["fill"] + (1 - hole) * gray
-        elif self.composite:
+        if self.composite:
             m = torch.sigmoid(mask_logit)
             out["gray"] = m * fill + (1 - m) * gray
         else:
