@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 import torch
 
 from conftest import TINY_MODEL
@@ -54,6 +55,35 @@ def test_drawn_hue_is_the_colours_hue_and_luma_stays(photos: dict[str, np.ndarra
         net.hue_strength = 0.0
         raw, _ = net.colorize_heads(gray)
         torch.testing.assert_close(net.color(gray), net.chroma(raw, gray.shape[-2:]))
+
+
+def test_temperature_spreads_the_drawn_hues(photos: dict[str, np.ndarray]) -> None:
+    """Temperature 2 on a head that gives hue 20 90% and hue 100 10% draws exactly what temperature 1
+    draws from the square root of that distribution, and the share of hue 100 more than doubles."""
+    gray = torch.from_numpy(to_gray(photos["coffee"])[:256, :256] / 255.0).float()[None, None]
+
+    def colour(prior: torch.Tensor, temperature: float) -> np.ndarray:
+        torch.manual_seed(0)
+        net = create_model(**HUE_MODEL, hue_temperature=temperature).eval()
+        net.set_hue_prior(prior)
+        with torch.no_grad():
+            return net.to_rgb(gray, net.color(gray))[0].permute(1, 2, 0).numpy() * 255
+
+    def share_of_100(rgb: np.ndarray) -> float:
+        colored = (rgb.min(-1) > 0.5) & (rgb.max(-1) < 254.5) & (rgb.max(-1) - rgb.min(-1) > 1)
+        hue = float_hue(rgb)[colored]  # between two cells the direction is blended: count the nearer
+        return float((np.abs(hue - 100) < np.abs(hue - 20)).mean())
+
+    prior = torch.full((BINS,), 1e-5)
+    prior[20], prior[100] = 0.9, 0.1
+    hot = colour(prior, 2.0)
+    np.testing.assert_allclose(hot, colour(prior.sqrt(), 1.0), atol=1e-3)
+    assert share_of_100(hot) > 2 * share_of_100(colour(prior, 1.0))
+
+
+def test_temperature_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="hue_temperature"):
+        create_model(**HUE_MODEL, hue_temperature=0.0)
 
 
 def test_the_head_learns_a_photos_hues(photos: dict[str, np.ndarray]) -> None:

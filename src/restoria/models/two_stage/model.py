@@ -44,6 +44,7 @@ class TwoStageRestorer(nn.Module):
         chroma_temperature: float = 0.38,
         hue_bins: int = 0,
         hue_strength: float = 0.0,
+        hue_temperature: float = 1.0,
         refine: str | None = None,
     ) -> None:
         super().__init__()
@@ -57,6 +58,8 @@ class TwoStageRestorer(nn.Module):
             raise ValueError("color_head 'bins' classifies YCbCr chroma: it needs color_space 'ycbcr'")
         if refine is not None and refine not in METHODS:
             raise ValueError(f"refine must be one of {', '.join(METHODS)} (the classical fill it refines), got {refine!r}")
+        if hue_temperature <= 0:
+            raise ValueError(f"hue_temperature must be positive, got {hue_temperature}")
         if refine is not None and not predict_mask:
             raise ValueError("refine needs predict_mask: without a given mask the hole is the predicted damage")
         self.color_space = color_space
@@ -82,6 +85,9 @@ class TwoStageRestorer(nn.Module):
         # over OpenCV's hue bins, whose draws replace the regressed hue at inference (hue_strength > 0).
         self.hue_head = ChromaHead(colorize_decoder_channels[-1], hue_bins) if hue_bins else None
         self.hue_strength = hue_strength
+        # Softmax temperature of the drawn hues, calibrated on val photos: above 1 it spreads each
+        # pixel's distribution, which the score's histogram correlation rewards on unfamiliar photos.
+        self.hue_temperature = hue_temperature
         if hue_bins:  # the training photos' hue histogram; the head starts from it (RestoreTask.on_fit_start)
             self.register_buffer("hue_prior", torch.full((hue_bins,), 1.0 / hue_bins))
 
@@ -169,14 +175,14 @@ class TwoStageRestorer(nn.Module):
 
         With a hue head and `hue_strength` s > 0, each pixel's hue is drawn from the head's
         distribution at the quantile `noise` (B, 1, H, W) gives (`restoria.hue.smooth_uniform` of the
-        whole photo by default) and its colour is (1 - s) x the regressed chroma + s x a chroma of the
-        same length in the drawn hue's direction."""
+        whole photo by default), at the softmax temperature `hue_temperature`, and its colour is
+        (1 - s) x the regressed chroma + s x a chroma of the same length in the drawn hue's direction."""
         raw, hue_logits = self.colorize_heads(gray)
         chroma = self.chroma(raw, gray.shape[-2:])
         if not self.samples_hue:
             return chroma
         cells = F.interpolate(noise_for(gray) if noise is None else noise, size=hue_logits.shape[-2:], mode="nearest")
-        drawn = sample_hues(torch.softmax(hue_logits, dim=1), cells)  # (B, h, w)
+        drawn = sample_hues(torch.softmax(hue_logits / self.hue_temperature, dim=1), cells)  # (B, h, w)
         direction = chroma_directions(hue_logits.shape[1]).to(gray)[drawn].permute(0, 3, 1, 2)
         direction = F.interpolate(direction, size=gray.shape[-2:], mode="bilinear", align_corners=False)
         direction = direction / direction.norm(dim=1, keepdim=True).clamp_min(1e-6)
