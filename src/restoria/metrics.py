@@ -35,13 +35,21 @@ def masked_ssim_score(true: np.ndarray, pred: np.ndarray, mask: np.ndarray) -> f
     return float(structural_similarity(t, p, channel_axis=-1, data_range=p.max() - p.min()))
 
 
+def hue_histogram(rgb: np.ndarray, code: int = cv2.COLOR_RGB2HSV) -> np.ndarray:
+    """The score's 180-bin hue histogram of a uint8 RGB photo, (180,) float32."""
+    return cv2.calcHist([cv2.cvtColor(rgb, code)], [0], None, [180], [0, 180]).reshape(-1)
+
+
+def histogram_correlation(h_true: np.ndarray, h_pred: np.ndarray) -> float:
+    """The score's comparison of two histograms: `cv2.normalize`d, then `compareHist(HISTCMP_CORREL)`."""
+    h_true = cv2.normalize(np.float32(h_true).reshape(-1, 1), None).flatten()
+    h_pred = cv2.normalize(np.float32(h_pred).reshape(-1, 1), None).flatten()
+    return float(cv2.compareHist(h_true, h_pred, cv2.HISTCMP_CORREL))
+
+
 def hist_similarity(true: np.ndarray, pred: np.ndarray, code: int = cv2.COLOR_RGB2HSV) -> float:
     """Correlation of the normalised hue histograms (180 bins over [0, 180))."""
-    h_true = cv2.calcHist([cv2.cvtColor(true, code)], [0], None, [180], [0, 180])
-    h_pred = cv2.calcHist([cv2.cvtColor(pred, code)], [0], None, [180], [0, 180])
-    h_true = cv2.normalize(h_true, h_true).flatten()
-    h_pred = cv2.normalize(h_pred, h_pred).flatten()
-    return float(cv2.compareHist(h_true, h_pred, cv2.HISTCMP_CORREL))
+    return histogram_correlation(hue_histogram(true, code), hue_histogram(pred, code))
 
 
 def mean_saturation(rgb: np.ndarray) -> float:
