@@ -6,7 +6,7 @@ of histograms that need no rendering, on the true gray of each photo.
 
 Rows: the head's prior (one histogram for every photo); the head's expected histogram (the sum of its
 per-cell distributions) at a few softmax temperatures; the constant histogram that maximises the mean
-correlation on the train crops (fitted by Adam on its logits, the correlation written in torch). The
+correlation on the train crops (fitted by Adam on its logits through `restoria.losses.pearson_correlation`). The
 score of a rendered photo (`benchmarks/hue_strength.py`) also depends on the drawing and rounding.
 """
 
@@ -23,16 +23,11 @@ from rich.table import Table
 
 from restoria.data import layout_rows, to_gray
 from restoria.io import read_image
+from restoria.losses import pearson_correlation
 from restoria.metrics import histogram_correlation, hue_histogram
 from restoria.weights import load_model
 
 TEMPERATURES = (1.0, 1.5, 2.0)
-
-
-def correlation(p: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    """Pearson correlation over the last axis (what HISTCMP_CORREL computes), differentiable."""
-    p, h = p - p.mean(-1, keepdim=True), h - h.mean(-1, keepdim=True)
-    return (p * h).sum(-1) / (p.norm(dim=-1) * h.norm(dim=-1)).clamp_min(1e-12)
 
 
 def fit_constant(hists: torch.Tensor, steps: int = 1500) -> np.ndarray:
@@ -40,7 +35,7 @@ def fit_constant(hists: torch.Tensor, steps: int = 1500) -> np.ndarray:
     z = torch.log(hists.sum(0) / hists.sum() + 1e-8).requires_grad_(True)
     opt = torch.optim.Adam([z], lr=0.05)
     for _ in range(steps):
-        loss = -correlation(torch.softmax(z, 0), hists).mean()
+        loss = -pearson_correlation(torch.softmax(z, 0), hists).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()

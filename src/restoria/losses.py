@@ -84,11 +84,14 @@ def hue_histogram_loss(pred: torch.Tensor, target: torch.Tensor, sigma: float = 
     is taken from its exact 8-bit colours, the prediction's through `hue_histogram`'s quantisation."""
     with torch.no_grad():
         h_true = hue_histogram(target, sigma, quantize=False, stride=stride)
-    h_pred = hue_histogram(pred, sigma, stride=stride)
-    a = h_pred - h_pred.mean(1, keepdim=True)
-    b = h_true - h_true.mean(1, keepdim=True)
-    corr = (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1)).clamp_min(1e-12)
-    return (1 - corr).mean()
+    return (1 - pearson_correlation(hue_histogram(pred, sigma, stride=stride), h_true)).mean()
+
+
+def pearson_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pearson correlation over the last axis, differentiable: what OpenCV's HISTCMP_CORREL computes
+    for two histograms (the score's hue term)."""
+    a, b = a - a.mean(-1, keepdim=True), b - b.mean(-1, keepdim=True)
+    return (a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1)).clamp_min(1e-12)
 
 
 def binary_focal_loss(
