@@ -2,10 +2,13 @@
 
 Each size runs in its own process (peak RSS is a per-process high-water mark), restoring a real photo
 (scikit-image's astronaut) resized to that size, with the default tiling. Prints one table and writes
-a PNG of memory and time against megapixels; the 4000x3000 row is the "< 3 GB" goal.
+a PNG of memory and time against megapixels; the 4000x3000 row is the "< 3 GB" goal. The astronaut is
+undamaged, so the classifier gate may skip the fill; `--damage SEED` first damages it with the
+competition's polygons (scaled to the size), so the fill of the damage is measured too.
 
     python benchmarks/memory.py --out runs/memory            # 256 ... 4096 px, and 4000x3000
     python benchmarks/memory.py --out runs/memory --sizes 512 4000x3000 --tile 512
+    python benchmarks/memory.py --out runs/memory-damaged --sizes 4000x3000 --threads 1 --damage 0
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from rich.table import Table
 CHILD = r"""
 import json, resource, sys, time
 import cv2
+import numpy as np
 import torch
+from restoria.damage import apply_damage
 from restoria.data import to_gray
 from restoria.examples import bundled_photos
 from restoria.pipeline import Restorer
@@ -30,6 +35,8 @@ from restoria.pipeline import Restorer
 w, h, tile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 torch.set_num_threads(int(sys.argv[4]))
 gray = to_gray(cv2.resize(bundled_photos()["astronaut"], (w, h), interpolation=cv2.INTER_CUBIC))
+if sys.argv[5] != "none":
+    gray = apply_damage(gray, np.random.default_rng(int(sys.argv[5])))[0]
 restorer = Restorer(tile=None if tile == "none" else int(tile))
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
@@ -46,8 +53,9 @@ def parse_size(s: str) -> tuple[int, int]:
     return int(w), int(h or w)
 
 
-def measure(w: int, h: int, tile: str, threads: int) -> dict[str, float]:
-    res = subprocess.run([sys.executable, "-c", CHILD, str(w), str(h), tile, str(threads)], capture_output=True, text=True)
+def measure(w: int, h: int, tile: str, threads: int, damage: int | None = None) -> dict[str, float]:
+    argv = [str(w), str(h), tile, str(threads), "none" if damage is None else str(damage)]
+    res = subprocess.run([sys.executable, "-c", CHILD, *argv], capture_output=True, text=True)
     if res.returncode != 0:
         raise RuntimeError(f"{w}x{h} failed:\n{res.stderr[-2000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -80,15 +88,17 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="*", default=["256", "512", "1024", "2048", "4000x3000", "4096"])
     ap.add_argument("--tile", default="1024", help="tile side, or 'none' for one pass over the whole photo")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--damage", type=int, help="damage the photo first, with this seed")
     args = ap.parse_args()
 
     rows = []
-    table = Table(title=f"restore on the CPU, tile {args.tile}, {args.threads} threads")
+    damaged = "" if args.damage is None else f", damaged (seed {args.damage})"
+    table = Table(title=f"restore on the CPU, tile {args.tile}, {args.threads} threads{damaged}")
     for col in ("size", "megapixels", "peak GB", "seconds", "s / MP"):
         table.add_column(col)
     for s in args.sizes:
         w, h = parse_size(s)
-        r = measure(w, h, args.tile, args.threads) | {"size": f"{w}x{h}", "megapixels": w * h / 1e6}
+        r = measure(w, h, args.tile, args.threads, args.damage) | {"size": f"{w}x{h}", "megapixels": w * h / 1e6}
         rows.append(r)
         table.add_row(
             r["size"],

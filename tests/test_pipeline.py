@@ -12,9 +12,11 @@ import torch
 from PIL import Image
 
 from conftest import TINY_MODEL, invoke
+from restoria.damage import apply_damage
 from restoria.data import to_gray
 from restoria.models import create_model
 from restoria.pipeline import Restorer, flip_tta, run_tiled
+from restoria.prefill import classical_fill_image
 from restoria.weights import save_weights
 
 
@@ -139,3 +141,19 @@ def test_flip_tta_of_a_flip_equivariant_model_equals_no_tta(trained_run: Path, p
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(tta.colorize(x), plain.colorize(x), atol=1e-5, rtol=1e-5)
 
+
+
+def test_the_default_fill_of_the_damage_is_fsr_and_model_is_the_unets(tmp_path: Path, photos: dict[str, np.ndarray]) -> None:
+    """Without a refiner, `fill="auto"` is exactly opencv-contrib's FSR fill of the found damage (the
+    rest of the gray untouched), and `fill="model"` is U-Net #1's own fill instead."""
+    torch.manual_seed(0)
+    weights = tmp_path / "tiny.safetensors"
+    save_weights(create_model(**TINY_MODEL), weights, TINY_MODEL)
+    gray = to_gray(photos["coffee"])[:192, :256]
+    damaged, mask = apply_damage(gray, np.random.default_rng(2))
+    auto = Restorer([weights], segmenter=None, classifier=None)(damaged, mask)
+    np.testing.assert_array_equal(auto.inpainted, classical_fill_image(damaged, mask, "fsr"))
+    model = Restorer([weights], segmenter=None, classifier=None, fill="model")(damaged, mask)
+    hole = mask > 0
+    np.testing.assert_array_equal(model.inpainted[~hole], damaged[~hole])
+    assert (model.inpainted[hole] != auto.inpainted[hole]).mean() > 0.5

@@ -39,3 +39,20 @@ def test_no_hole_and_unknown_method() -> None:
     np.testing.assert_array_equal(classical_fill_image(gray, np.zeros_like(gray)), gray)
     with pytest.raises(ValueError, match="fill method must be one of"):
         classical_fill_image(gray, np.ones_like(gray), "lama")
+
+
+@pytest.mark.parametrize("texture", ["grass", "gravel"])
+def test_fsr_continues_texture_where_ns_smooths_it(texture: str) -> None:
+    """Navier-Stokes diffuses the rim into the hole; FSR fits the surrounding block's frequencies, so
+    the fill keeps the texture's local contrast (mean |horizontal step|), still below the truth's."""
+    from skimage import data
+
+    gray = getattr(data, texture)()[:256, :256]
+    steps = {"truth": [], "ns": [], "fsr": []}
+    for seed in range(3):
+        damaged, mask = apply_damage(gray, np.random.default_rng(seed))
+        inner = (mask > 0)[:, 1:] & (mask > 0)[:, :-1]
+        for name, img in (("truth", gray), ("ns", classical_fill_image(damaged, mask, "ns")), ("fsr", classical_fill_image(damaged, mask, "fsr"))):
+            steps[name].append(np.abs(np.diff(img.astype(float), axis=1))[inner].mean())
+    truth, ns, fsr = (np.mean(steps[k]) for k in ("truth", "ns", "fsr"))
+    assert 1.2 * ns < fsr < truth

@@ -201,7 +201,7 @@ CLASSIFIER_HELP = "damaged/clean classifier weights run first, or 'none' (defaul
 
 TTA_HELP = "also run each network on the mirrored photo and average (2x the time)"
 UPSCALE_HELP = "last stage: super-resolve the result 2x or 4x (SRResNet, tiled); --save-stages adds <name>.restored.png before it"
-FILL_HELP = "the damage's fill: auto (a refining model's refiner, else OpenCV Navier-Stokes), model (each model's own U-Net), ns or telea (OpenCV alone)"
+FILL_HELP = "the damage's fill: auto (a refining model's refiner, else FSR), model (each model's own U-Net), ns, telea or fsr (OpenCV's Navier-Stokes, Telea, Frequency Selective Reconstruction alone)"
 BACKEND_HELP = "torch, or onnx (onnxruntime; --weights may name an exported NAME.fill.onnx)"
 
 

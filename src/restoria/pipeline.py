@@ -1,6 +1,6 @@
 """Restore = (is it damaged?) -> find the damage -> fill it -> colorize (-> upscale), as plain
-composition of stages. The fill is U-Net #1's own, or a classical inpainting of the found damage
-(restoria.prefill) that a refining model's third U-Net corrects.
+composition of stages. The fill is a classical inpainting of the found damage (restoria.prefill: FSR by
+default), which a refining model's third U-Net corrects, or U-Net #1's own.
 
 Works on any size: the networks run on reflect-padded tiles with overlap, blended with smooth weights,
 so memory stays bounded on large photos. Several weights files make an ensemble (outputs averaged), and
@@ -29,9 +29,11 @@ from restoria.weights import default_weights, load_model
 
 DETECTORS = ("model", "flat", "both")
 BACKENDS = ("torch", "onnx")
-# auto: a refining model's refiner, else OpenCV's Navier-Stokes fill (on the val split it beat U-Net #1's
-# own fill on masked SSIM, 0.443 against 0.368); model: each model's own; ns/telea: OpenCV alone
+# auto: a refining model's refiner, else opencv-contrib's FSR fill (restoria.prefill; on the 141 val crops
+# the full pipeline scored 0.5232 with it, 0.5118 with Navier-Stokes, whose masked SSIM of 0.443 on 48
+# crops had beaten U-Net #1's own fill's 0.368); model: each model's own; ns/telea/fsr: that method alone
 FILLS = ("auto", "model", *METHODS)
+AUTO_FILL = "fsr"
 
 MULTIPLE = 32  # U-Net encoders downsample 5 times
 
@@ -219,8 +221,8 @@ class Restorer:
     @torch.inference_mode()
     def fill_hole(self, gray: torch.Tensor, hole: torch.Tensor, unet_fill: Callable[[], torch.Tensor]) -> torch.Tensor:
         """The fill of the found damage `hole` (1, 1, H, W), averaged over the ensemble: a classical
-        fill alone (`fill` "ns"/"telea"), a refining model's correction of its classical fill, and for
-        other models the NS fill (`fill` "auto") or U-Net #1's own (`unet_fill()`, run only then)."""
+        fill alone (`fill` "ns"/"telea"/"fsr"), a refining model's correction of its classical fill, and
+        for other models the FSR fill (`fill` "auto") or U-Net #1's own (`unet_fill()`, run only then)."""
         classical = functools.cache(lambda method: classical_fill(gray, hole, method))  # once per method
         if self.fill in METHODS:
             return classical(self.fill)
@@ -228,7 +230,7 @@ class Restorer:
         for m in self.models:
             method = getattr(m, "refine_method", None)
             if method is None:
-                fills.append(unet_fill() if self.fill == "model" else classical("ns"))
+                fills.append(unet_fill() if self.fill == "model" else classical(AUTO_FILL))
                 continue
             both = torch.cat([classical(method), hole], 1)
             fills.append(run_tiled(self._net(lambda t, m=m: m.refine(t[:, :1], t[:, 1:])), both, self.tile))
