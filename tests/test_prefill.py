@@ -56,3 +56,12 @@ def test_fsr_continues_texture_where_ns_smooths_it(texture: str) -> None:
             steps[name].append(np.abs(np.diff(img.astype(float), axis=1))[inner].mean())
     truth, ns, fsr = (np.mean(steps[k]) for k in ("truth", "ns", "fsr"))
     assert 1.2 * ns < fsr < truth
+
+
+def test_fsr_without_opencv_contrib_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cv2
+
+    monkeypatch.delattr(cv2, "xphoto")
+    gray = np.full((32, 32), 90, np.uint8)
+    with pytest.raises(RuntimeError, match="opencv-contrib-python-headless"):
+        classical_fill_image(gray, np.ones_like(gray), "fsr")

@@ -31,6 +31,11 @@ def classical_fill_image(gray: np.ndarray, mask: np.ndarray, method: str = "ns",
     if not hole.any():
         return gray.copy()
     if method == "fsr":
+        if not hasattr(cv2, "xphoto"):
+            raise RuntimeError(
+                "fill 'fsr' needs opencv-contrib (cv2.xphoto), but this cv2 has none: pip uninstall opencv-python "
+                "opencv-python-headless, then pip install opencv-contrib-python-headless==5.0.0.93 (or use --fill ns)"
+            )
         out = np.empty_like(gray)
         cv2.xphoto.inpaint(gray, 1 - hole, out, cv2.xphoto.INPAINT_FSR_FAST)  # its mask marks the known pixels
         return np.where(hole > 0, out, gray)
