@@ -7,6 +7,11 @@ figures are comparable across methods but lower than the full pipeline's (which 
 
     python benchmarks/fills.py --data data/train512 --split val
     python benchmarks/fills.py --data runs/quality/data --split test --methods ns fsr
+    python benchmarks/fills.py --data data/train512 --split val --limit 12 --methods ns fsr fsr_best shiftmap
+
+Besides the fills `restore` offers (`restoria.prefill.METHODS`), opencv-contrib's slower FSR profile
+(`fsr_best`) and its shift-map inpainting (`shiftmap`) can be compared; they are not offered because
+they did not win here.
 """
 
 from __future__ import annotations
@@ -23,14 +28,22 @@ from rich.table import Table
 from restoria.data import layout_rows
 from restoria.io import read_image
 from restoria.metrics import masked_ssim_score
-from restoria.prefill import METHODS, classical_fill_image
+from restoria.prefill import METHODS, classical_fill_image, xphoto_fill
+
+NOT_OFFERED = {"fsr_best": "INPAINT_FSR_BEST", "shiftmap": "INPAINT_SHIFTMAP"}
+
+
+def fill(gray: np.ndarray, mask: np.ndarray, method: str) -> np.ndarray:
+    if method in NOT_OFFERED:
+        return xphoto_fill(gray, mask, NOT_OFFERED[method])
+    return classical_fill_image(gray, mask, method)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True, help="dataset from `restoria prepare` (with <split>_mask)")
     ap.add_argument("--split", default="val")
-    ap.add_argument("--methods", nargs="*", default=list(METHODS), choices=METHODS)
+    ap.add_argument("--methods", nargs="*", default=list(METHODS), choices=[*METHODS, *NOT_OFFERED])
     ap.add_argument("--limit", type=int, help="the first N rows only")
     args = ap.parse_args()
 
@@ -41,7 +54,7 @@ def main() -> None:
         gray, mask, true = read_image(row.input, "L"), read_image(row.mask, "L"), read_image(row.gt, "RGB")
         for m in args.methods:
             start = time.perf_counter()
-            filled = classical_fill_image(gray, mask, m)
+            filled = fill(gray, mask, m)
             seconds[m] += time.perf_counter() - start
             scores[m].append(masked_ssim_score(true, np.repeat(filled[..., None], 3, -1), mask))
     table = Table(title=f"fills of the true mask, left gray: {args.data} ({args.split}, n={len(rows)})")

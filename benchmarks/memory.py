@@ -4,11 +4,13 @@ Each size runs in its own process (peak RSS is a per-process high-water mark), r
 (scikit-image's astronaut) resized to that size, with the default tiling. Prints one table and writes
 a PNG of memory and time against megapixels; the 4000x3000 row is the "< 3 GB" goal. The astronaut is
 undamaged, so the classifier gate may skip the fill; `--damage SEED` first damages it with the
-competition's polygons (scaled to the size), so the fill of the damage is measured too.
+competition's polygons (scaled to the size), so the fill of the damage is measured too, by `--fill`
+(the default's, or e.g. `ns` for the fast one).
 
     python benchmarks/memory.py --out runs/memory            # 256 ... 4096 px, and 4000x3000
     python benchmarks/memory.py --out runs/memory --sizes 512 4000x3000 --tile 512
     python benchmarks/memory.py --out runs/memory-damaged --sizes 4000x3000 --threads 1 --damage 0
+    python benchmarks/memory.py --out runs/memory-damaged-ns --sizes 4000x3000 --threads 1 --damage 0 --fill ns
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+
+from restoria.pipeline import FILLS
 
 CHILD = r"""
 import json, resource, sys, time
@@ -37,7 +41,7 @@ torch.set_num_threads(int(sys.argv[4]))
 gray = to_gray(cv2.resize(bundled_photos()["astronaut"], (w, h), interpolation=cv2.INTER_CUBIC))
 if sys.argv[5] != "none":
     gray = apply_damage(gray, np.random.default_rng(int(sys.argv[5])))[0]
-restorer = Restorer(tile=None if tile == "none" else int(tile))
+restorer = Restorer(tile=None if tile == "none" else int(tile), fill=sys.argv[6])
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
 out = restorer(gray)
@@ -53,8 +57,8 @@ def parse_size(s: str) -> tuple[int, int]:
     return int(w), int(h or w)
 
 
-def measure(w: int, h: int, tile: str, threads: int, damage: int | None = None) -> dict[str, float]:
-    argv = [str(w), str(h), tile, str(threads), "none" if damage is None else str(damage)]
+def measure(w: int, h: int, tile: str, threads: int, damage: int | None = None, fill: str = "auto") -> dict[str, float]:
+    argv = [str(w), str(h), tile, str(threads), "none" if damage is None else str(damage), fill]
     res = subprocess.run([sys.executable, "-c", CHILD, *argv], capture_output=True, text=True)
     if res.returncode != 0:
         raise RuntimeError(f"{w}x{h} failed:\n{res.stderr[-2000:]}")
@@ -89,16 +93,17 @@ def main() -> None:
     ap.add_argument("--tile", default="1024", help="tile side, or 'none' for one pass over the whole photo")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--damage", type=int, help="damage the photo first, with this seed")
+    ap.add_argument("--fill", default="auto", choices=FILLS, help="the damage's fill (restore's --fill)")
     args = ap.parse_args()
 
     rows = []
-    damaged = "" if args.damage is None else f", damaged (seed {args.damage})"
+    damaged = "" if args.damage is None else f", damaged (seed {args.damage}), fill {args.fill}"
     table = Table(title=f"restore on the CPU, tile {args.tile}, {args.threads} threads{damaged}")
     for col in ("size", "megapixels", "peak GB", "seconds", "s / MP"):
         table.add_column(col)
     for s in args.sizes:
         w, h = parse_size(s)
-        r = measure(w, h, args.tile, args.threads, args.damage) | {"size": f"{w}x{h}", "megapixels": w * h / 1e6}
+        r = measure(w, h, args.tile, args.threads, args.damage, args.fill) | {"size": f"{w}x{h}", "megapixels": w * h / 1e6}
         rows.append(r)
         table.add_row(
             r["size"],

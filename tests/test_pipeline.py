@@ -142,7 +142,6 @@ def test_flip_tta_of_a_flip_equivariant_model_equals_no_tta(trained_run: Path, p
     torch.testing.assert_close(tta.colorize(x), plain.colorize(x), atol=1e-5, rtol=1e-5)
 
 
-
 def test_the_default_fill_of_the_damage_is_fsr_and_model_is_the_unets(tmp_path: Path, photos: dict[str, np.ndarray]) -> None:
     """Without a refiner, `fill="auto"` is exactly opencv-contrib's FSR fill of the found damage (the
     rest of the gray untouched), and `fill="model"` is U-Net #1's own fill instead."""

@@ -9,7 +9,7 @@ import torch
 
 from restoria.damage import apply_damage
 from restoria.data import to_gray, to_tensor
-from restoria.prefill import METHODS, classical_fill, classical_fill_image
+from restoria.prefill import METHODS, classical_fill, classical_fill_image, xphoto_fill
 
 
 @pytest.mark.parametrize("method", sorted(METHODS))
@@ -65,3 +65,12 @@ def test_fsr_without_opencv_contrib_says_what_to_install(monkeypatch: pytest.Mon
     gray = np.full((32, 32), 90, np.uint8)
     with pytest.raises(RuntimeError, match="opencv-contrib-python-headless"):
         classical_fill_image(gray, np.ones_like(gray), "fsr")
+
+
+def test_shiftmap_needs_three_channels_and_changes_only_the_hole(photos: dict[str, np.ndarray]) -> None:
+    gray = to_gray(photos["coffee"])[:128, :128]
+    damaged, mask = apply_damage(gray, np.random.default_rng(1))
+    filled = xphoto_fill(damaged, mask, "INPAINT_SHIFTMAP")
+    assert filled.shape == gray.shape and filled.dtype == np.uint8
+    np.testing.assert_array_equal(filled[mask == 0], damaged[mask == 0])
+    assert (filled[mask > 0] != damaged[mask > 0]).mean() > 0.5

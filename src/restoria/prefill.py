@@ -31,15 +31,24 @@ def classical_fill_image(gray: np.ndarray, mask: np.ndarray, method: str = "ns",
     if not hole.any():
         return gray.copy()
     if method == "fsr":
-        if not hasattr(cv2, "xphoto"):
-            raise RuntimeError(
-                "fill 'fsr' needs opencv-contrib (cv2.xphoto), but this cv2 has none: pip uninstall opencv-python "
-                "opencv-python-headless, then pip install opencv-contrib-python-headless==5.0.0.93 (or use --fill ns)"
-            )
-        out = np.empty_like(gray)
-        cv2.xphoto.inpaint(gray, 1 - hole, out, cv2.xphoto.INPAINT_FSR_FAST)  # its mask marks the known pixels
-        return np.where(hole > 0, out, gray)
+        return xphoto_fill(gray, hole, "INPAINT_FSR_FAST")
     return cv2.inpaint(gray, hole, radius, cv2.INPAINT_NS if method == "ns" else cv2.INPAINT_TELEA)
+
+
+def xphoto_fill(gray: np.ndarray, mask: np.ndarray, algorithm: str = "INPAINT_FSR_FAST") -> np.ndarray:
+    """uint8 (H, W) gray with its hole (`mask` > 0) filled by opencv-contrib's `cv2.xphoto.inpaint`
+    with the named `algorithm` (INPAINT_FSR_FAST, INPAINT_FSR_BEST or INPAINT_SHIFTMAP, which needs
+    three channels); other pixels unchanged. `benchmarks/fills.py` compares the ones not offered."""
+    if not hasattr(cv2, "xphoto"):
+        raise RuntimeError(
+            "fill 'fsr' needs opencv-contrib (cv2.xphoto), but this cv2 has none: pip uninstall opencv-python "
+            "opencv-python-headless, then pip install opencv-contrib-python-headless==5.0.0.93 (or use --fill ns)"
+        )
+    hole = mask > 0
+    src = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR) if algorithm == "INPAINT_SHIFTMAP" else gray
+    out = np.empty_like(src)
+    cv2.xphoto.inpaint(src, (~hole).astype(np.uint8), out, getattr(cv2.xphoto, algorithm))  # its mask marks the known pixels
+    return np.where(hole, out if out.ndim == 2 else out[..., 0], gray)
 
 
 def classical_fill(gray: torch.Tensor, mask: torch.Tensor, method: str = "ns", radius: int = 3) -> torch.Tensor:
