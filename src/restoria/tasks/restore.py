@@ -49,7 +49,7 @@ class RestoreTask(L.LightningModule):
             self.net.refiner_from_inpainter()  # a new refiner on a trained restorer
         if refiner is not None and "inpainter" not in (freeze or []):
             raise ValueError("a refiner learns on a trained damage head: add `inpainter` to `freeze`")
-        self.frozen = [getattr(self.net, name) for name in freeze or []]
+        self.frozen = [self.net.get_submodule(name) for name in freeze or []]  # e.g. inpainter, colorizer.encoder
         for sub in self.frozen:
             sub.requires_grad_(False)
         self.loss_cfg = {

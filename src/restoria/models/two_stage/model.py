@@ -33,6 +33,7 @@ class TwoStageRestorer(nn.Module):
         encoder_weights: str | None = None,
         decoder_channels: tuple[int, ...] = (256, 128, 64, 32, 16),
         colorize_encoder: str | None = None,
+        colorize_encoder_weights: str | None = None,
         colorize_decoder_channels: tuple[int, ...] | None = None,
         color_space: str = "rgb",
         predict_mask: bool = False,
@@ -78,7 +79,11 @@ class TwoStageRestorer(nn.Module):
         colorize_decoder_channels = tuple(colorize_decoder_channels or decoder_channels)
         self.bins = ChromaBins(chroma_bins, chroma_temperature) if color_head == "bins" else None
         outputs = self.bins.classes if self.bins is not None else 2 if color_space == "ycbcr" else 3
-        self.colorizer = build_unet(colorize_encoder or encoder, encoder_weights, 1, outputs, colorize_decoder_channels)
+        # The colorizer has to recognise things (skin, sky, foliage): an ImageNet encoder of its own
+        # (`colorize_encoder_weights: imagenet`) serves it better than the inpainter's.
+        self.colorizer = build_unet(
+            colorize_encoder or encoder, colorize_encoder_weights or encoder_weights, 1, outputs, colorize_decoder_channels
+        )
         if self.bins is not None:
             self.colorizer.segmentation_head = ChromaHead(colorize_decoder_channels[-1], outputs)
         # Optional hue classifier on the colorizer's decoder (restoria.hue): each pixel's distribution
