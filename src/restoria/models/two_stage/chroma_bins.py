@@ -17,10 +17,14 @@ from torch import nn
 
 class ChromaHead(nn.Sequential):
     """Decoder features -> chroma-bin logits at 1/`scale` resolution. Colour varies slowly, and
-    hundreds of classes at full resolution would cost more than the rest of the network."""
+    hundreds of classes at full resolution would cost more than the rest of the network. `hidden` > 0
+    adds a 1x1 layer, so a thin decoder's few channels can still spread over many classes."""
 
-    def __init__(self, channels: int, classes: int, scale: int = 4) -> None:
-        super().__init__(nn.AvgPool2d(scale), nn.Conv2d(channels, classes, 1))
+    def __init__(self, channels: int, classes: int, scale: int = 4, hidden: int = 0) -> None:
+        layers: list[nn.Module] = [nn.AvgPool2d(scale)]
+        if hidden:
+            layers += [nn.Conv2d(channels, hidden, 1), nn.ReLU(inplace=True)]
+        super().__init__(*layers, nn.Conv2d(hidden or channels, classes, 1))
 
 
 class ChromaBins(nn.Module):

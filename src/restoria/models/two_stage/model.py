@@ -43,6 +43,7 @@ class TwoStageRestorer(nn.Module):
         color_head: str = "regression",
         chroma_bins: int = 16,
         chroma_temperature: float = 0.38,
+        chroma_hidden: int = 0,
         hue_bins: int = 0,
         hue_strength: float = 0.0,
         hue_temperature: float = 1.0,
@@ -85,7 +86,7 @@ class TwoStageRestorer(nn.Module):
             colorize_encoder or encoder, colorize_encoder_weights or encoder_weights, 1, outputs, colorize_decoder_channels
         )
         if self.bins is not None:
-            self.colorizer.segmentation_head = ChromaHead(colorize_decoder_channels[-1], outputs)
+            self.colorizer.segmentation_head = ChromaHead(colorize_decoder_channels[-1], outputs, hidden=chroma_hidden)
         # Optional hue classifier on the colorizer's decoder (restoria.hue): each pixel's distribution
         # over OpenCV's hue bins, whose draws replace the regressed hue at inference (hue_strength > 0).
         self.hue_head = ChromaHead(colorize_decoder_channels[-1], hue_bins) if hue_bins else None
