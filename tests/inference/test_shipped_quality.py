@@ -1,0 +1,57 @@
+"""The shipped weights on real photos they never saw, with the competition's own damage: regression
+guards with a margin, so a move or a refactor that breaks the models cannot pass."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from restoria.damage import apply_damage
+from restoria.data import to_gray, to_tensor
+from restoria.detect import Segmenter
+from restoria.metrics import aggregate, image_scores
+from restoria.pipeline import Restorer
+from restoria.weights import default_weights
+
+NAMES = ("astronaut", "chelsea", "coffee", "rocket", "china", "flower")
+CROP = 256
+
+
+@pytest.fixture(scope="module")
+def damaged(photos: dict[str, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(true RGB, damaged gray, true mask) for a centre crop of each photo, one polygon each."""
+    out = []
+    for i, name in enumerate(NAMES):
+        rgb = photos[name]
+        y, x = (rgb.shape[0] - CROP) // 2, (rgb.shape[1] - CROP) // 2
+        rgb = np.ascontiguousarray(rgb[y : y + CROP, x : x + CROP])
+        gray, mask = apply_damage(to_gray(rgb), np.random.default_rng(i))
+        out.append((rgb, gray, mask))
+    return out
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max((a | b).sum(), 1))
+
+
+def test_shipped_segmenter_finds_competition_damage(damaged) -> None:
+    seg = Segmenter(default_weights("segment.safetensors"))
+    found = [seg(to_tensor(gray)[None])[0, 0].numpy() > 0.5 for _, gray, _ in damaged]
+    ious = [iou(f, mask > 0) for f, (_, _, mask) in zip(found, damaged)]
+    assert np.mean(ious) > 0.75 and min(ious) > 0.6, ious  # measured: mean 0.83, worst 0.72
+
+
+def test_shipped_restorer_beats_the_input_and_telea(damaged) -> None:
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    restorer = Restorer()
+    rows: dict[str, list[dict[str, float]]] = {"input": [], "telea": [], "restoria": []}
+    for rgb, gray, mask in damaged:
+        telea = cv2.inpaint(gray, (mask > 0).astype(np.uint8), 3, cv2.INPAINT_TELEA)
+        rows["input"].append(image_scores(rgb, np.repeat(gray[..., None], 3, -1), mask))
+        rows["telea"].append(image_scores(rgb, np.repeat(telea[..., None], 3, -1), mask))
+        rows["restoria"].append(image_scores(rgb, restorer(gray).restored, mask))
+    score = {k: aggregate(v)["score"] for k, v in rows.items()}
+    # measured: input 0.217, Telea on the true mask 0.356, restoria on the damage it finds itself 0.392
+    assert score["restoria"] > score["telea"] + 0.02 and score["restoria"] > score["input"] + 0.12, score
