@@ -8,7 +8,7 @@ predicted chroma, like temperature scaling of a classifier, is chosen on validat
 on the test set, and reported beside the uncalibrated model.
 
     python benchmarks/calibrate.py --weights runs/restore/model.safetensors --data data/train512 \
-        --split val --ship src/restoria/weights/restore.safetensors
+        --split val --ship src/restoria/assets/restore.safetensors
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from restoria.data import layout_rows, to_tensor, to_uint8
+from restoria.data.base import layout_rows
+from restoria.imaging import to_tensor, to_uint8
+from restoria.inference.restorer import Restorer
 from restoria.io import read_image
-from restoria.metrics import aggregate, image_scores
-from restoria.pipeline import Restorer
+from restoria.metrics.score import aggregate, image_scores
 from restoria.weights import ship
 
 

@@ -4,7 +4,7 @@ On a competition-style test set (default: the one benchmarks/quality.py builds f
 with scikit-image / scikit-learn / matplotlib), prints
 - the IoU of the predicted lost region against the true mask, pooled over all pixels of the split and
   averaged per image, for the segmenter, the flat-fill detector, their plain union and their
-  combination as `restore` uses it (`restoria.detect.combine_detections`);
+  combination as `restore` uses it (`restoria.inference.flat.combine_detections`);
 - the classifier's accuracy, precision, recall and ROC-AUC on every damaged input and its clean gray
   original (half the photos damaged, half not).
 
@@ -24,8 +24,10 @@ from rich.progress import track
 from rich.table import Table
 from torchmetrics.classification import BinaryAccuracy, BinaryAUROC, BinaryPrecision, BinaryRecall
 
-from restoria.data import layout_rows, to_gray, to_tensor
-from restoria.detect import DamageClassifier, Segmenter, combine_detections, drop_small_regions, flat_regions
+from restoria.data.base import layout_rows
+from restoria.imaging import to_gray, to_tensor
+from restoria.inference.detectors import DamageClassifier, Segmenter
+from restoria.inference.flat import combine_detections, drop_small_regions, flat_regions
 from restoria.io import read_image
 from restoria.weights import default_weights
 

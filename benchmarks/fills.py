@@ -9,7 +9,7 @@ figures are comparable across methods but lower than the full pipeline's (which 
     python benchmarks/fills.py --data runs/quality/data --split test --methods ns fsr
     python benchmarks/fills.py --data data/train512 --split val --limit 12 --methods ns fsr fsr_best shiftmap
 
-Besides the fills `restore` offers (`restoria.prefill.METHODS`), opencv-contrib's slower FSR profile
+Besides the fills `restore` offers (`restoria.fill.METHODS`), opencv-contrib's slower FSR profile
 (`fsr_best`) and its shift-map inpainting (`shiftmap`) can be compared; they are not offered because
 they did not win here.
 """
@@ -25,10 +25,10 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from restoria.data import layout_rows
+from restoria.data.base import layout_rows
+from restoria.fill import METHODS, classical_fill_image, xphoto_fill
 from restoria.io import read_image
-from restoria.metrics import masked_ssim_score
-from restoria.prefill import METHODS, classical_fill_image, xphoto_fill
+from restoria.metrics.score import masked_ssim_score
 
 NOT_OFFERED = {"fsr_best": "INPAINT_FSR_BEST", "shiftmap": "INPAINT_SHIFTMAP"}
 

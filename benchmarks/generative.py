@@ -35,8 +35,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 
-from restoria.generative_data import digits
-from restoria.sample import load_generative
+from restoria.data.generative import digits
+from restoria.tasks.sample import load_generative
 
 MODELS = {"gan": "gan_digits", "wgan_gp": "wgan_gp_digits", "cgan": "cgan_digits", "vae": "vae_digits"}
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -111,7 +111,7 @@ def judge(weights: Path, clf: CalibratedClassifierCV, n: int, seed: int, real: t
 
 def train_missing(root: Path, given: dict[str, Path | None]) -> dict[str, Path | None]:
     """Train with configs/<name>.yaml what was not given (and is not already trained under `root`)."""
-    from restoria.train import train
+    from restoria.tasks.train import train
 
     out = dict(given)
     for key, name in MODELS.items():

@@ -29,9 +29,11 @@ from rich.table import Table
 from sklearn.metrics import adjusted_rand_score
 
 from restoria.cli import progress_bar
-from restoria.group import cluster, collect_items, group, group_folds, l2_normalise, load_group_config, read_group_csv
+from restoria.commands.prepare import prepare
+from restoria.grouping.cluster import cluster, group_folds, read_group_csv
+from restoria.grouping.embed import collect_items, l2_normalise
+from restoria.grouping.report import group, load_group_config
 from restoria.io import list_images, read_csv, read_image
-from restoria.prepare import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,10 +21,11 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from restoria.data import layout_rows, to_gray
+from restoria.data.base import layout_rows
+from restoria.imaging import to_gray
 from restoria.io import read_image
 from restoria.losses import pearson_correlation
-from restoria.metrics import histogram_correlation, hue_histogram
+from restoria.metrics.score import histogram_correlation, hue_histogram
 from restoria.weights import load_model
 
 TEMPERATURES = (1.0, 1.5, 2.0)

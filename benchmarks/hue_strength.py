@@ -4,7 +4,7 @@ strength 1 and temperature).
 
     python benchmarks/hue_strength.py --weights runs/huehead/model.safetensors --data data/train512 \\
         --strengths 0.5 0.75 1 --gains 0.25 0.35 0.5 1
-    python benchmarks/hue_strength.py --weights src/restoria/weights/restore.safetensors --data data/train512 \\
+    python benchmarks/hue_strength.py --weights src/restoria/assets/restore.safetensors --data data/train512 \\
         --gains 1 --temperatures 1 1.5 2 3 --limit 141
 """
 
@@ -16,10 +16,10 @@ from pathlib import Path
 
 from rich.progress import track
 
-from restoria.data import layout_rows
+from restoria.data.base import layout_rows
+from restoria.inference.restorer import Restorer
 from restoria.io import read_image
-from restoria.metrics import aggregate, image_scores
-from restoria.pipeline import Restorer
+from restoria.metrics.score import aggregate, image_scores
 
 
 def main() -> None:

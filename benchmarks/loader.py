@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from restoria.config import load_config
-from restoria.data import RestoreDataModule
+from restoria.data.restore import RestoreDataModule
 from restoria.tasks.restore import RestoreTask
 
 # the bare loop calls training_step outside a Trainer, where its self.log() calls only warn

@@ -24,17 +24,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from restoria.pipeline import FILLS
+from restoria.inference.restorer import FILLS
 
 CHILD = r"""
 import json, resource, sys, time
 import cv2
 import numpy as np
 import torch
-from restoria.damage import apply_damage
-from restoria.data import to_gray
-from restoria.examples import bundled_photos
-from restoria.pipeline import Restorer
+from restoria.data.damage import apply_damage
+from restoria.imaging import to_gray
+from restoria.commands.examples import bundled_photos
+from restoria.inference.restorer import Restorer
 
 w, h, tile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 torch.set_num_threads(int(sys.argv[4]))

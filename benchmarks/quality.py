@@ -24,14 +24,14 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from restoria.data import layout_rows
-from restoria.evaluate import evaluate
-from restoria.examples import bundled_photos
+from restoria.commands.evaluate import evaluate
+from restoria.commands.examples import bundled_photos
+from restoria.commands.prepare import prepare
+from restoria.data.base import layout_rows
+from restoria.fill import classical_fill_image
+from restoria.inference.restorer import Restorer
 from restoria.io import read_image, write_png
-from restoria.metrics import mean_saturation
-from restoria.pipeline import Restorer
-from restoria.prefill import classical_fill_image
-from restoria.prepare import prepare
+from restoria.metrics.score import mean_saturation
 from restoria.weights import default_weights
 
 

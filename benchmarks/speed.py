@@ -23,9 +23,9 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from restoria.data import to_gray, to_tensor
-from restoria.examples import bundled_photos
-from restoria.pipeline import load_backend_model
+from restoria.commands.examples import bundled_photos
+from restoria.imaging import to_gray, to_tensor
+from restoria.inference.restorer import load_backend_model
 
 
 def photos_512() -> list[torch.Tensor]:

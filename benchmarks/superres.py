@@ -2,8 +2,8 @@
 
 HR = each photo bundled with scikit-image / scikit-learn / matplotlib (its centre, at most `--max-side`
 px, trimmed to a multiple of 4); LR = its antialiased bicubic reduction, rounded to 8 bits (exactly what
-the models were trained on, `restoria.sr_data.bicubic_down`). Every method upsamples the same LR; the
-scores (`restoria.sr_metrics`) are PSNR and SSIM on Y with `scale` px shaved at the borders, PSNR on RGB,
+the models were trained on, `restoria.data.superres.bicubic_down`). Every method upsamples the same LR; the
+scores (`restoria.metrics.superres`) are PSNR and SSIM on Y with `scale` px shaved at the borders, PSNR on RGB,
 and the sharpness ratio (mean Sobel gradient of the output / of HR: bicubic is blurry, < 1), averaged
 over the photos. Prints one table and draws a before/after crop figure.
 
@@ -23,11 +23,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from restoria.data import to_tensor, to_uint8
-from restoria.examples import bundled_photos
-from restoria.pipeline import Upscaler
-from restoria.sr_data import bicubic_down, bicubic_up
-from restoria.sr_metrics import sr_scores
+from restoria.commands.examples import bundled_photos
+from restoria.data.superres import bicubic_down, bicubic_up
+from restoria.imaging import to_tensor, to_uint8
+from restoria.inference.upscaler import Upscaler
+from restoria.metrics.superres import sr_scores
 from restoria.weights import default_weights
 
 COLUMNS = ("psnr", "ssim", "psnr_rgb", "hf_ratio")

@@ -18,11 +18,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from restoria.damage import apply_damage
-from restoria.data import to_gray
-from restoria.examples import bundled_photos
-from restoria.metrics import image_scores
-from restoria.pipeline import Restorer
+from restoria.commands.examples import bundled_photos
+from restoria.data.damage import apply_damage
+from restoria.imaging import to_gray
+from restoria.inference.restorer import Restorer
+from restoria.metrics.score import image_scores
 
 HERE = Path(__file__).parent
 

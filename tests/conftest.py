@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
 import yaml
 from PIL import Image
+from skimage.metrics import structural_similarity
 from typer.testing import CliRunner
 
 from restoria.cli import app
-from restoria.examples import bundled_photos
+from restoria.commands.examples import bundled_photos
+from restoria.models import create_model
+from restoria.weights import save_weights
 
 TINY_MODEL = {
     "name": "two_stage",
@@ -138,7 +142,7 @@ def class_folder(tmp_path_factory: pytest.TempPathFactory, photos: dict[str, np.
     """clean/ and damaged/ folders of real photos (gray, 96 px high), damaged with competition polygons."""
     import cv2
 
-    from restoria.damage import DamageConfig, apply_damage
+    from restoria.data.damage import DamageConfig, apply_damage
 
     root = tmp_path_factory.mktemp("classes")
     for label in ("clean", "damaged"):
@@ -150,3 +154,34 @@ def class_folder(tmp_path_factory: pytest.TempPathFactory, photos: dict[str, np.
         damaged, _ = apply_damage(gray, np.random.default_rng(i), DamageConfig())
         Image.fromarray(damaged).save(root / "damaged" / f"{name}.png")
     return root
+
+
+def detector_weights(tmp_path: Path, kind: str, bias: float) -> Path:
+    """Small real networks whose answer is fixed by their last bias: a segmenter that calls every
+    pixel damaged (bias > 0) and a classifier that is sure of its answer."""
+    torch.manual_seed(0)
+    if kind == "segment":
+        cfg = {"name": "unet", "encoder": "mobilenet_v2", "in_channels": 1, "decoder_channels": [16, 16, 8, 8, 8]}
+        net = create_model(**cfg)
+        torch.nn.init.zeros_(net.segmentation_head[0].weight)
+        torch.nn.init.constant_(net.segmentation_head[0].bias, bias)
+    else:
+        cfg = {"name": "resnet_classifier", "backbone": "resnet18", "in_channels": 1}
+        net = create_model(**cfg)
+        torch.nn.init.zeros_(net.fc.weight)
+        torch.nn.init.constant_(net.fc.bias, bias)
+    path = tmp_path / f"{kind}{bias:+g}.safetensors"
+    save_weights(net, path, cfg, config={"data": {"size": 96}})
+    return path
+
+
+def direct_score(true: np.ndarray, pred: np.ndarray, mask: np.ndarray) -> float:
+    """The formula of DESIGN.md written out inline, as the organisers' code does it."""
+    ssim = structural_similarity(true, pred, channel_axis=-1, data_range=pred.max() - pred.min())
+    t, p = true[mask > 0], pred[mask > 0]
+    mssim = structural_similarity(t, p, channel_axis=-1, data_range=p.max() - p.min())
+    ht = cv2.calcHist([cv2.cvtColor(true, cv2.COLOR_RGB2HSV)], [0], None, [180], [0, 180])
+    hp = cv2.calcHist([cv2.cvtColor(pred, cv2.COLOR_RGB2HSV)], [0], None, [180], [0, 180])
+    ht, hp = cv2.normalize(ht, ht).flatten(), cv2.normalize(hp, hp).flatten()
+    hist = cv2.compareHist(ht, hp, cv2.HISTCMP_CORREL)
+    return 0.2 * ssim + 0.4 * mssim + 0.4 * hist

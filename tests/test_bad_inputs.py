@@ -14,10 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import detector_weights, invoke
 from PIL import Image
-
-from conftest import invoke
-from test_pipeline import detector_weights
 
 BOMB_SIDE = 30_000
 

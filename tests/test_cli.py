@@ -10,10 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import direct_score, invoke
 from PIL import Image
-
-from conftest import invoke
-from test_metrics import direct_score
 
 
 def test_predict_evaluate_zip(tmp_path: Path, dataset: Path, trained_run: Path, runner) -> None:

@@ -10,7 +10,7 @@ import yaml
 
 from restoria.config import load_config
 from restoria.models.classifier import frozen_module_names
-from restoria.train import TASKS, build_task
+from restoria.tasks.train import TASKS, build_task
 from restoria.weights import load_state
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,9 +12,9 @@ from pathlib import Path
 import lightning as L
 import torch
 import yaml
-
 from conftest import TINY_MODEL
-from restoria.data import RestoreDataModule
+
+from restoria.data.restore import RestoreDataModule
 from restoria.distributed import UnpaddedDistributedSampler, state_fingerprint
 from restoria.tasks.restore import RestoreTask
 from restoria.weights import load_model

@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from PIL import Image
-
 from conftest import TINY_MODEL
+from PIL import Image
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 CLI = [sys.executable, "-m", "restoria.cli"]

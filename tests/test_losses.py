@@ -28,7 +28,7 @@ from restoria.losses import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
-from restoria.metrics import hist_similarity
+from restoria.metrics.score import hist_similarity
 from restoria.models.two_stage.model import compose_rgb
 
 

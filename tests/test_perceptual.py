@@ -9,7 +9,7 @@ import pytest
 import torch
 from torchvision.models.vgg import cfgs, make_layers
 
-from restoria.data import to_tensor
+from restoria.imaging import to_tensor
 from restoria.io import InputError
 from restoria.perceptual import VGGFeatureLoss
 

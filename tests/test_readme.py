@@ -7,9 +7,8 @@ import shlex
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-
 from conftest import invoke
+from PIL import Image
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

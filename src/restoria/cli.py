@@ -1,4 +1,4 @@
-"""The `restoria` command line (DESIGN.md): thin wrappers that parse, call and report.
+"""The `restoria` command line (the contract is docs/DESIGN.md): thin wrappers that parse, call and report.
 
 Exit codes: 0 success, 2 bad arguments or input (one line per bad file on stderr), 1 internal error.
 """
@@ -54,8 +54,8 @@ def prepare(
     seed: int = typer.Option(0, help="makes the splits, crops and damage reproducible"),
 ) -> None:
     """Colour photos -> a dataset in the competition layout (train/val/test, damaged gray, masks)."""
+    from restoria.commands.prepare import prepare as run
     from restoria.io import list_images
-    from restoria.prepare import prepare as run
 
     total = len(list_images(src))
     try:
@@ -86,8 +86,9 @@ def group(
     image: Optional[str] = typer.Option(None, help=GROUP_IMAGE_HELP),
 ) -> None:
     """Cluster photos of the same place (embeddings, UMAP, HDBSCAN); group K-folds that never split a cluster."""
-    from restoria.group import EmbedderUnavailable, load_group_config
-    from restoria.group import group as run
+    from restoria.grouping.embed import EmbedderUnavailable
+    from restoria.grouping.report import group as run
+    from restoria.grouping.report import load_group_config
 
     if not data.exists():
         fail(f"{data}: not found")
@@ -131,9 +132,8 @@ def train(
     drop_outliers: bool = typer.Option(False, "--drop-outliers", help="with --groups: no training on its outliers"),
 ) -> None:
     """Train the model a config names; a kill loses at most the steps since the last checkpoint."""
-    from restoria.train import train as run
-
-    from restoria.generative_data import BUILTIN
+    from restoria.data.generative import BUILTIN
+    from restoria.tasks.train import train as run
 
     if not data.is_dir() and str(data) not in BUILTIN:
         fail(f"{data}: dataset folder not found (or a built-in dataset: {', '.join(BUILTIN)})")
@@ -159,7 +159,7 @@ def show(
     n: int = typer.Option(4, "--n", min=1, help="rows: samples to draw"),
 ) -> None:
     """Draw input / true mask / predicted mask for a few samples, to look at a segmenter's work."""
-    from restoria.show import show_predictions
+    from restoria.tasks.show import show_predictions
 
     if not data.is_dir():
         fail(f"{data}: dataset folder not found")
@@ -179,7 +179,7 @@ def evaluate(
     split: str = typer.Option("test", help="test or val"),
 ) -> None:
     """Score predictions with the competition metric; prints one JSON object."""
-    from restoria.evaluate import evaluate as run
+    from restoria.commands.evaluate import evaluate as run
     from restoria.io import read_csv
 
     try:
@@ -218,7 +218,7 @@ def _restorer(
     sr_weights: Path | None = None,
     fill: str = "auto",
 ):
-    from restoria.pipeline import Restorer
+    from restoria.inference.restorer import Restorer
 
     seg, cls = (None if v.lower() == "none" else v for v in (segmenter, classifier))
     try:
@@ -246,8 +246,8 @@ def predict(
     fill: str = typer.Option("auto", help=FILL_HELP),
 ) -> None:
     """DATA/test.csv -> OUT/<ID>.png (RGB, same size as the input) and optionally the submission ZIP."""
+    from restoria.commands.predict import predict as run
     from restoria.io import read_csv
-    from restoria.predict import predict as run
 
     try:
         total = len(read_csv(data / "test.csv", required=("ID", "input_image_path"), errors=[]))
@@ -283,8 +283,8 @@ def restore(
     fill: str = typer.Option("auto", help=FILL_HELP),
 ) -> None:
     """Restore any photos: detect the damage, inpaint it, colorize (and upscale); writes OUT/<name>.png."""
+    from restoria.commands.restore import restore_files
     from restoria.io import list_images
-    from restoria.restore import restore_files
 
     files = list_images(inputs)
     restorer = _restorer(weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights, fill)
@@ -307,9 +307,9 @@ def upscale(
     tile: Optional[int] = typer.Option(256, help="tile side in input pixels: bounds memory on large photos"),
 ) -> None:
     """Super-resolution only (SRResNet): writes OUT/<name>.png, `scale` times wider and higher."""
+    from restoria.commands.upscale import upscale_files
+    from restoria.inference.upscaler import Upscaler
     from restoria.io import list_images
-    from restoria.pipeline import Upscaler
-    from restoria.upscale import upscale_files
 
     try:
         upscaler = Upscaler(scale, weights, tile=tile)
@@ -328,7 +328,7 @@ def upscale(
 def examples(out: Path = typer.Option(..., "--out", help="folder for the example photos")) -> None:
     """Write damaged gray copies of the real photos bundled with scikit-image, scikit-learn and
     matplotlib (kept out of training), to try `restoria restore` on."""
-    from restoria.examples import write_examples
+    from restoria.commands.examples import write_examples
 
     written = write_examples(out)
     err.print(f"wrote {len(written)} damaged example photos to {out}")
@@ -341,8 +341,8 @@ def classify(
     threshold: float = typer.Option(0.5, help="P(damaged) at which a photo counts as damaged"),
 ) -> None:
     """Is each photo damaged? One JSON line per photo: {"path", "damaged", "p"}."""
-    from restoria.data import to_gray
-    from restoria.detect import DamageClassifier
+    from restoria.imaging import to_gray
+    from restoria.inference.detectors import DamageClassifier
     from restoria.io import list_images, read_image
     from restoria.weights import default_weights
 
@@ -377,7 +377,8 @@ def sample(
     seed: int = typer.Option(0, "--seed", help="seed of the latent draws"),
 ) -> None:
     """Draw a grid of images from a trained generative model, or a walk through its latent space."""
-    from restoria.sample import draw, interpolate as walk, load_generative, save_grid
+    from restoria.tasks.sample import draw, load_generative, save_grid
+    from restoria.tasks.sample import interpolate as walk
 
     try:
         model = load_generative(weights)
@@ -399,7 +400,7 @@ def export(
     weights: Optional[Path] = typer.Option(None, "--weights", help="weights file (default: the shipped restorer)"),
 ) -> None:
     """ONNX files of a restorer's two stages, for `--backend onnx` or any onnxruntime deployment."""
-    from restoria.onnx_backend import export_onnx
+    from restoria.inference.onnx_backend import export_onnx
 
     try:
         written = export_onnx(weights, out)
@@ -419,7 +420,7 @@ def serve(
 ) -> None:
     """A web page: upload a photo, optionally paint the damage, choose stages, see before/after, download."""
     try:
-        from restoria.serve import serve as run
+        from restoria.serve.app import serve as run
     except ImportError as exc:
         fail(f"the web page needs the serve extra: pip install 'restoria[serve]' ({exc})")
     run(lambda: _restorer(weights, tile), host, port, max_upload_mb, on_ready=lambda url: err.print(f"serving {url}", markup=False))

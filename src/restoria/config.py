@@ -78,8 +78,20 @@ def load_config(path: str | Path | None) -> dict[str, Any]:
 
         shipped = default_weights()
         recipe = read_metadata(shipped).get("config", {}) if shipped.exists() else {}
-        return with_task_defaults(merge(DEFAULTS, recipe))
-    return with_task_defaults(merge(DEFAULTS, read_yaml_mapping(path, "model, data, trainer, ...")))
+        return with_shipped_paths(with_task_defaults(merge(DEFAULTS, recipe)))
+    return with_shipped_paths(with_task_defaults(merge(DEFAULTS, read_yaml_mapping(path, "model, data, trainer, ..."))))
+
+
+def with_shipped_paths(cfg: dict[str, Any]) -> dict[str, Any]:
+    """`cfg` with the bare names of shipped weights (`encoder_weights: segment.safetensors`) turned into
+    their paths in the package's assets, so the model builders only ever see real paths."""
+    from restoria.weights import shipped_path
+
+    model = dict(cfg.get("model", {}))
+    for key in ("encoder_weights", "colorize_encoder_weights"):
+        if isinstance(model.get(key), str):
+            model[key] = shipped_path(model[key])
+    return {**cfg, "model": model}
 
 
 def read_yaml_mapping(path: str | Path, sections: str) -> dict[str, Any]:

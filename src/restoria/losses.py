@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from kornia.color import rgb_to_hsv
 
-from restoria.hue import hue_index
+from restoria.models.two_stage.hue import hue_index
 
 
 def reconstruction_loss(pred: torch.Tensor, target: torch.Tensor, l1: float = 1.0, mse: float = 1.0) -> torch.Tensor:
@@ -62,7 +62,7 @@ def hue_histogram(rgb: torch.Tensor, sigma: float = 1.5, quantize: bool = True, 
 
 def hue_classification_loss(logits: torch.Tensor, target_rgb: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of per-pixel hue logits (B, K, h, w), at 1/s of the photo's resolution, against the
-    true photo's OpenCV hue bins (`restoria.hue.hue_index`). The soft target of each low-resolution
+    true photo's OpenCV hue bins (`restoria.models.two_stage.hue.hue_index`). The soft target of each low-resolution
     cell is the hue histogram of its s x s pixels, with no class rebalancing: the predicted
     distributions then sum to the photo's expected hue histogram, which is what the score compares."""
     b, k, h, w = logits.shape

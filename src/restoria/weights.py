@@ -19,8 +19,17 @@ DEFAULT_RESTORE = "restore.safetensors"
 
 
 def default_weights(name: str = DEFAULT_RESTORE) -> Path:
-    """Path of a weights file shipped inside the package."""
-    return Path(str(resources.files("restoria") / "weights" / name))
+    """Path of a weights file shipped inside the package (its `assets/` data folder)."""
+    return Path(str(resources.files("restoria") / "assets" / name))
+
+
+def shipped_path(value: str) -> str:
+    """A bare file name that is not a local file but is shipped in the package -> the shipped file's
+    path; anything else (a path, "imagenet", a name smp knows) unchanged."""
+    if "/" in value or Path(value).exists() or Path(value).suffix != ".safetensors":
+        return value
+    shipped = default_weights(value)
+    return str(shipped) if shipped.exists() else value
 
 
 def save_weights(model: nn.Module, path: str | Path, model_cfg: dict[str, Any], half: bool = False, **meta: Any) -> None:
@@ -73,7 +82,7 @@ def ship(src: str | Path, dst: str | Path, model_overrides: dict[str, Any] | Non
     """Copy trained weights into the shipped form: float16 tensors, the same metadata plus `meta`, and
     the model config with `model_overrides` (e.g. a colour calibration) applied.
 
-        python -c "from restoria.weights import ship; ship('runs/segment/model.safetensors', 'src/restoria/weights/segment.safetensors')"
+        python -c "from restoria.weights import ship; ship('runs/segment/model.safetensors', 'src/restoria/assets/segment.safetensors')"
     """
     model = load_model(src)
     kept = {k: v for k, v in model.meta.items() if k != "model"}

@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from conftest import TINY_MODEL
-from restoria.damage import apply_damage
-from restoria.data import to_gray, to_tensor
-from restoria.hue import noise_for
+
+from restoria.data.damage import apply_damage
+from restoria.fill import classical_fill
+from restoria.imaging import to_gray, to_tensor
+from restoria.inference.onnx_backend import OnnxRestorer, export_onnx
+from restoria.inference.restorer import Restorer
 from restoria.models import create_model
-from restoria.onnx_backend import OnnxRestorer, export_onnx
-from restoria.pipeline import Restorer
-from restoria.prefill import classical_fill
+from restoria.models.two_stage.hue import noise_for
 from restoria.weights import save_weights
 
 MODEL = {**TINY_MODEL, "hue_bins": 180, "hue_strength": 1.0, "refine": "ns"}

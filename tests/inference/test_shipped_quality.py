@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from restoria.damage import apply_damage
-from restoria.data import to_gray, to_tensor
-from restoria.detect import Segmenter
-from restoria.metrics import aggregate, image_scores
-from restoria.pipeline import Restorer
+from restoria.data.damage import apply_damage
+from restoria.imaging import to_gray, to_tensor
+from restoria.inference.detectors import Segmenter
+from restoria.inference.restorer import Restorer
+from restoria.metrics.score import aggregate, image_scores
 from restoria.weights import default_weights
 
 NAMES = ("astronaut", "chelsea", "coffee", "rocket", "china", "flower")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from restoria.metrics import hist_similarity, image_scores
+from restoria.metrics.score import hist_similarity, image_scores
 
 
 def ssim_one_window(x: np.ndarray, y: np.ndarray, data_range: float) -> float:

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from restoria.data import to_gray, to_tensor
+from restoria.data.transforms import fit
+from restoria.imaging import to_gray, to_tensor
 from restoria.models.classifier import ResNetClassifier, frozen_module_names, keras_resnet50_layers, parameterised_modules
-from restoria.transforms import fit
 
 KERAS_143 = ["conv1", "bn1", "layer1", "layer2", "layer3"]
 

@@ -11,7 +11,7 @@ import yaml
 from conftest import fixed_batch_losses, invoke
 from PIL import Image
 
-from restoria.generative_data import digits
+from restoria.data.generative import digits
 from restoria.losses import kl_divergence
 from restoria.tasks.autoencoder import AutoencoderTask
 

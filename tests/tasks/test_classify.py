@@ -10,9 +10,9 @@ import yaml
 from conftest import fixed_batch, fixed_batch_losses, invoke
 from PIL import Image
 
-from restoria.classify_data import LayoutClassDataset
-from restoria.damage import DamageConfig
-from restoria.data import layout_rows
+from restoria.data.base import layout_rows
+from restoria.data.classify import LayoutClassDataset
+from restoria.data.damage import DamageConfig
 from restoria.models.classifier import ResNetClassifier
 from restoria.tasks.classify import ClassifyTask
 from restoria.weights import load_model, read_metadata

@@ -8,8 +8,8 @@ from pathlib import Path
 import lightning as L
 import torch
 
+from restoria.data.unpaired import UnpairedDataModule
 from restoria.tasks.cyclegan import CycleGANTask, ImagePool
-from restoria.unpaired_data import UnpairedDataModule
 
 TINY = {"model": {"name": "cyclegan", "base_channels": 8, "n_blocks": 1}, "discriminator": {"base_channels": 8, "n_layers": 2}}
 

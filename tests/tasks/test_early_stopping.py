@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-
 from conftest import TINY_MODEL, invoke
+
 from restoria.weights import read_metadata
 
 

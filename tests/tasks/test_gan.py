@@ -14,7 +14,7 @@ import yaml
 from conftest import invoke
 from PIL import Image
 
-from restoria.generative_data import GenerativeDataModule
+from restoria.data.generative import GenerativeDataModule
 from restoria.tasks.gan import GANTask
 from restoria.weights import read_metadata
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
-
 from conftest import TINY_MODEL
-from restoria.data import RestoreDataModule
+
+from restoria.data.restore import RestoreDataModule
 from restoria.tasks.restore_adversarial import AdversarialRestoreTask
 from restoria.weights import save_weights
 

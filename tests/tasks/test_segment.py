@@ -11,10 +11,10 @@ import yaml
 from conftest import fixed_batch, fixed_batch_losses, invoke
 from PIL import Image
 
-from restoria.damage import DamageConfig
-from restoria.data import layout_rows
+from restoria.data.base import layout_rows
+from restoria.data.damage import DamageConfig
+from restoria.data.segment import FreshDamageMasks
 from restoria.models.segmenter import segment_logits
-from restoria.segment_data import FreshDamageMasks
 from restoria.tasks.segment import SegmentTask
 from restoria.weights import load_model, read_metadata
 

@@ -13,10 +13,10 @@ import yaml
 from conftest import fixed_batch_losses, invoke
 
 from restoria.config import load_config
-from restoria.data import to_tensor
-from restoria.sr_data import SRDataModule
+from restoria.data.superres import SRDataModule
+from restoria.imaging import to_tensor
 from restoria.tasks.superres import SuperResTask
-from restoria.train import TASKS
+from restoria.tasks.train import TASKS
 from restoria.weights import load_model, read_metadata
 
 TINY_SR = {"name": "srresnet", "scale": 2, "channels": 8, "n_blocks": 2, "batch_norm": False}

@@ -47,11 +47,6 @@ def load_encoder_weights(encoder: nn.Module, path: Path, in_channels: int) -> No
     """Load encoder weights from a local file (e.g. torchvision's resnet34 download, or a whole trained
     U-Net of this project, whose `encoder.` tensors are taken), adapting the first convolution to
     `in_channels` the way smp does (sum over RGB for one channel)."""
-    if not path.exists() and not path.is_absolute():  # the name of a weights file shipped in the package
-        from restoria.weights import default_weights  # here: restoria.weights imports the models
-
-        shipped = default_weights(path.name)
-        path = shipped if shipped.exists() else path
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 

@@ -21,8 +21,8 @@ import torch.nn.functional as F
 
 from restoria.losses import vae_loss
 from restoria.models import create_model
-from restoria.sample import draw, save_grid
 from restoria.tasks.common import configure_optimizer, figure_path
+from restoria.tasks.sample import draw, save_grid
 
 
 class AutoencoderTask(L.LightningModule):

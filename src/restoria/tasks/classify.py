@@ -12,8 +12,8 @@ from torchmetrics.classification import BinaryAccuracy, BinaryAUROC, BinaryConfu
 
 from restoria.losses import binary_focal_loss
 from restoria.models import create_model
-from restoria.show import confusion_figure
 from restoria.tasks.common import configure_optimizer, figure_path
+from restoria.tasks.show import confusion_figure
 
 
 class ClassifyTask(L.LightningModule):

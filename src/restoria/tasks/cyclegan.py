@@ -16,12 +16,12 @@ import lightning as L
 import numpy as np
 import torch
 
-from restoria.data import to_uint8
+from restoria.imaging import to_uint8
 from restoria.losses import GAN_MODES, cycle_consistency_loss, gan_discriminator_loss, gan_generator_loss, identity_loss
-from restoria.metrics import aggregate, image_scores, mean_saturation
+from restoria.metrics.score import aggregate, image_scores, mean_saturation
 from restoria.models import create_model
-from restoria.sample import save_grid
 from restoria.tasks.common import figure_path, uncounted
+from restoria.tasks.sample import save_grid
 
 
 class ImagePool:

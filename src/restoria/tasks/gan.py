@@ -34,8 +34,8 @@ from restoria.losses import (
     wasserstein_generator_loss,
 )
 from restoria.models import create_model
-from restoria.sample import draw, save_grid
 from restoria.tasks.common import figure_path
+from restoria.tasks.sample import draw, save_grid
 
 GAN_KINDS = ("gan", "wgan_gp")
 

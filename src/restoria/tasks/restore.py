@@ -12,12 +12,13 @@ import torch.nn.functional as F
 from kornia.color import rgb_to_ycbcr
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
-from restoria.data import to_uint8
 from restoria.distributed import gather_objects
-from restoria.hue import hue_index, to_uint8_keep_hue
+from restoria.imaging import to_uint8
+from restoria.inference.colour import to_uint8_keep_hue
 from restoria.losses import hue_classification_loss, hue_histogram_loss, masked_l1, masked_ssim_loss, reconstruction_loss
-from restoria.metrics import aggregate, image_scores, mean_saturation
+from restoria.metrics.score import aggregate, image_scores, mean_saturation
 from restoria.models import create_model
+from restoria.models.two_stage.hue import hue_index
 
 
 class RestoreTask(L.LightningModule):

@@ -11,8 +11,8 @@ from torchmetrics.classification import BinaryAccuracy, BinaryJaccardIndex
 from restoria.losses import segmentation_loss_terms
 from restoria.models import create_model
 from restoria.models.segmenter import segment_logits
-from restoria.show import prediction_grid
 from restoria.tasks.common import configure_optimizer, figure_path
+from restoria.tasks.show import prediction_grid
 
 
 class SegmentTask(L.LightningModule):

@@ -18,10 +18,10 @@ from typing import Any
 import lightning as L
 import torch
 
+from restoria.data.superres import bicubic_down, bicubic_up
 from restoria.losses import gan_discriminator_loss, gan_generator_loss, reconstruction_loss
+from restoria.metrics.superres import sr_scores
 from restoria.models import create_model
-from restoria.sr_data import bicubic_down, bicubic_up
-from restoria.sr_metrics import sr_scores
 from restoria.tasks.common import configure_optimizer
 from restoria.tasks.restore import load_matching
 

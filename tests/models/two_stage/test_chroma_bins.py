@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from kornia.color import rgb_to_ycbcr
 
-from restoria.data import to_tensor
+from restoria.imaging import to_tensor
 from restoria.models import create_model
 from restoria.models.two_stage.chroma_bins import ChromaBins
 

@@ -9,14 +9,15 @@ import cv2
 import numpy as np
 import pytest
 import torch
-
 from conftest import TINY_MODEL
-from restoria.data import to_gray
-from restoria.hue import BINS, float_hue, hue_index, smooth_uniform, to_uint8_keep_hue
+
+from restoria.imaging import to_gray
+from restoria.inference.colour import to_uint8_keep_hue
+from restoria.inference.restorer import Restorer
 from restoria.losses import hue_classification_loss
-from restoria.metrics import hist_similarity
+from restoria.metrics.score import hist_similarity
 from restoria.models import create_model
-from restoria.pipeline import Restorer
+from restoria.models.two_stage.hue import BINS, float_hue, hue_index, smooth_uniform
 from restoria.weights import save_weights
 
 HUE_MODEL = {**TINY_MODEL, "hue_bins": BINS, "hue_strength": 1.0}

@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from conftest import TINY_MODEL
-from restoria.damage import apply_damage
-from restoria.data import to_gray, to_tensor
+
+from restoria.data.damage import apply_damage
+from restoria.fill import classical_fill, classical_fill_image
+from restoria.imaging import to_gray, to_tensor
+from restoria.inference.onnx_backend import export_onnx
+from restoria.inference.restorer import Restorer
 from restoria.losses import masked_l1
 from restoria.models import create_model
-from restoria.onnx_backend import export_onnx
-from restoria.pipeline import Restorer
-from restoria.prefill import classical_fill, classical_fill_image
 from restoria.tasks.restore import RestoreTask
 from restoria.weights import save_weights
 

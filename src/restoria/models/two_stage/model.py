@@ -4,7 +4,7 @@ This is the competition's described solution (two segmentation_models_pytorch U-
 that make it keep what the photo already tells: the first U-Net can also predict where the damage is and
 composite its fill only there, and the second can predict only chroma (YCbCr Cb/Cr) so the restored
 luminance passes through exactly. With `refine`, the fill is a classical inpainting of the known or
-detected hole (restoria.prefill) plus a residual a third U-Net learns on it; the first U-Net then only
+detected hole (restoria.fill) plus a residual a third U-Net learns on it; the first U-Net then only
 says where the damage is.
 """
 
@@ -15,10 +15,10 @@ import torch.nn.functional as F
 from kornia.color import ycbcr_to_rgb
 from torch import nn
 
-from restoria.hue import chroma_directions, noise_for, sample_hues
+from restoria.fill import METHODS, classical_fill
 from restoria.models.two_stage.chroma_bins import ChromaBins, ChromaHead
+from restoria.models.two_stage.hue import chroma_directions, noise_for, sample_hues
 from restoria.models.unet import build_unet
-from restoria.prefill import METHODS, classical_fill
 
 COLOR_SPACES = ("rgb", "ycbcr")
 COLOR_HEADS = ("regression", "bins")
@@ -87,7 +87,7 @@ class TwoStageRestorer(nn.Module):
         )
         if self.bins is not None:
             self.colorizer.segmentation_head = ChromaHead(colorize_decoder_channels[-1], outputs, hidden=chroma_hidden)
-        # Optional hue classifier on the colorizer's decoder (restoria.hue): each pixel's distribution
+        # Optional hue classifier on the colorizer's decoder (restoria.models.two_stage.hue): each pixel's distribution
         # over OpenCV's hue bins, whose draws replace the regressed hue at inference (hue_strength > 0).
         self.hue_head = ChromaHead(colorize_decoder_channels[-1], hue_bins) if hue_bins else None
         self.hue_strength = hue_strength
@@ -180,7 +180,7 @@ class TwoStageRestorer(nn.Module):
         [-0.5, 0.5] (YCbCr) or RGB. Size-preserving, so it tiles and exports as one graph.
 
         With a hue head and `hue_strength` s > 0, each pixel's hue is drawn from the head's
-        distribution at the quantile `noise` (B, 1, H, W) gives (`restoria.hue.smooth_uniform` of the
+        distribution at the quantile `noise` (B, 1, H, W) gives (`restoria.models.two_stage.hue.smooth_uniform` of the
         whole photo by default), at the softmax temperature `hue_temperature`, and its colour is
         (1 - s) x the regressed chroma + s x a chroma of the same length in the drawn hue's direction."""
         raw, hue_logits = self.colorize_heads(gray)

@@ -1,0 +1,93 @@
+"""The restorer's datasets: fresh damage on every read for training, the fixed competition layout for validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from restoria.data.base import Row, SplitDataModule
+from restoria.data.damage import DamageConfig, apply_damage
+from restoria.imaging import to_gray, to_tensor
+from restoria.io import InputError, read_image
+
+
+class FreshDamageDataset(Dataset):
+    """Colour photos -> (damaged gray, mask, gray target, colour target) with new damage each time."""
+
+    def __init__(self, gt_paths: list[Path], crop: int, damage: DamageConfig, flip: bool = True) -> None:
+        self.paths = gt_paths
+        self.crop = crop
+        self.damage = damage
+        self.flip = flip
+        self._cache: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def _image(self, i: int) -> np.ndarray:
+        if i not in self._cache:
+            self._cache[i] = read_image(self.paths[i], "RGB")
+        return self._cache[i]
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
+        rgb = self._image(i)
+        h, w = rgb.shape[:2]
+        c = min(self.crop, h, w)
+        y, x = int(rng.integers(0, h - c + 1)), int(rng.integers(0, w - c + 1))
+        rgb = rgb[y : y + c, x : x + c]
+        if self.flip and rng.random() < 0.5:
+            rgb = rgb[:, ::-1]
+        rgb = np.ascontiguousarray(rgb)
+        gray = to_gray(rgb)
+        damaged, mask = apply_damage(gray, rng, self.damage)
+        return {"input": to_tensor(damaged), "mask": to_tensor(mask), "gray": to_tensor(gray), "rgb": to_tensor(rgb)}
+
+
+class LayoutDataset(Dataset):
+    """The fixed rows of a layout split, for validation and prediction."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> dict[str, object]:
+        row = self.rows[i]
+        if row.input is None:
+            raise InputError(row.id, "row has no input_image_path")
+        item: dict[str, object] = {"id": row.id, "input": to_tensor(read_image(row.input, "L"))}
+        if row.gt is not None:
+            rgb = read_image(row.gt, "RGB")
+            item["rgb"] = to_tensor(rgb)
+            item["gray"] = to_tensor(to_gray(rgb))
+        if row.mask is not None:
+            item["mask"] = to_tensor((read_image(row.mask, "L") > 127).astype(np.uint8) * 255)
+        return item
+
+
+class RestoreDataModule(SplitDataModule):
+    """Train on fresh damage over DATA's train ground truth; validate on DATA's fixed val split."""
+
+    def __init__(
+        self,
+        data: str,
+        crop: int = 256,
+        damage: dict | None = None,
+        **splits: Any,
+    ) -> None:
+        super().__init__(data, damage=damage, **{"val_batch_size": 4, **splits})
+        self.crop = crop
+
+    def setup(self, stage: str | None = None) -> None:
+        train, val = self.layout_split()
+        missing = [r.id for r in train if r.gt is None]
+        if missing:
+            raise InputError(Path(self.data) / "train.csv", f"rows without gt_image_path: {missing[:3]}")
+        self.train_set = FreshDamageDataset([r.gt for r in train], self.crop, self.damage)
+        self.val_set = LayoutDataset(self.trim_val(val))

@@ -1,0 +1,1 @@
+"""Grouping photos by place: embed -> UMAP -> HDBSCAN -> folds, with plots and contact sheets."""

@@ -1,0 +1,1 @@
+"""Inference: tiling, detectors, fills, colour rendering, the upscaler, the restorer's stages, the ONNX backend."""

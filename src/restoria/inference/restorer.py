@@ -1,0 +1,237 @@
+"""Restore = detect -> fill -> colorize -> upscale: explicit stages that take and return arrays,
+composed in the open by `Restorer.__call__`, each computed once and only when asked for. The web page,
+`restoria restore` and `restoria predict` all call that one composition.
+
+detect: the classifier asks whether the photo is damaged at all, then a learned detector and/or
+flat-fill detection find where. fill: a classical inpainting of the found damage (restoria.fill, FSR
+by default), which a refining model's third U-Net corrects, or U-Net #1's own (`fill="model"`).
+colorize: U-Net #2 colours the filled gray (restoria.inference.colour). upscale: super-resolution of
+the result, when the restorer has an upscaler. ("enhance" is reserved for a stage between detect and
+fill.)
+
+Works on any size: the networks run on reflect-padded tiles with overlap, blended with smooth weights,
+so memory stays bounded on large photos. Several weights files make an ensemble (outputs averaged), and
+`tta` also averages each network over the photo and its mirror image.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from restoria.fill import METHODS, classical_fill
+from restoria.imaging import to_gray, to_tensor, to_uint8
+from restoria.inference.colour import colorize
+from restoria.inference.detectors import DamageClassifier, Segmenter
+from restoria.inference.flat import combine_detections, drop_small_regions
+from restoria.inference.net import RestorerNet
+from restoria.inference.tiling import flip_tta, run_tiled
+from restoria.inference.upscaler import Upscaler
+from restoria.io import is_gray
+from restoria.weights import default_weights, load_model
+
+# The stages in the order the user sees them, one name each in code, CLI, web page and files.
+STAGES = ("detect", "fill", "colorize", "upscale")
+# `--save-stages` / web page file of each stage's output (docs/DESIGN.md fixes these names)
+STAGE_FILES = {"detect": "mask", "fill": "inpainted", "colorize": "colorized", "upscale": "restored"}
+
+DETECTORS = ("model", "flat", "both")
+BACKENDS = ("torch", "onnx")
+# auto: a refining model's refiner, else opencv-contrib's FSR fill (the model card compares the fills);
+# model: each model's own; ns/telea/fsr: that method alone
+FILLS = ("auto", "model", *METHODS)
+AUTO_FILL = "fsr"
+
+
+@dataclass
+class Restoration:
+    """Every stage's output for one photo (uint8), named as `--save-stages` names its files."""
+
+    mask: np.ndarray  # (H, W), 255 = damaged (detect)
+    inpainted: np.ndarray  # (H, W) the gray with its damage filled (fill)
+    colorized: np.ndarray  # (H, W, 3) colour of the filled gray (colorize)
+    restored: np.ndarray  # (H, W, 3) the result at the input's size
+    p_damaged: float | None = None  # the classifier's answer, when one was asked
+    upscaled: np.ndarray | None = None  # (H*s, W*s, 3) the restored photo super-resolved (upscale)
+    notes: list[str] = field(default_factory=list)  # what the user should know about this photo
+
+
+def load_backend_model(weights: str | Path | None, backend: str, device: str) -> Any:
+    """A torch model, or its onnxruntime twin: from an exported `NAME.fill.onnx`/`NAME.color.onnx`
+    pair (either file names it), or exported on first use from a weights file."""
+    if backend == "torch":
+        return load_model(weights, device)
+    from restoria.inference.onnx_backend import OnnxRestorer, cached_export
+
+    name = str(weights) if weights else ""
+    for suffix in (".fill.onnx", ".color.onnx"):
+        if name.endswith(suffix):
+            return OnnxRestorer(name[: -len(suffix)])
+    return OnnxRestorer(cached_export(weights))
+
+
+def shipped_or(path: str | Path | None, name: str) -> Path | None:
+    """`path` as given; "default" means the shipped file `name` when the package has one."""
+    if path != "default":
+        return Path(path) if path else None
+    shipped = default_weights(name)
+    return shipped if shipped.exists() else None
+
+
+class Restorer:
+    """The restore pipeline over one or more trained two-stage models (an ensemble averages them).
+
+    Damage is found by a learned detector (the dedicated segmenter when one is given or shipped, else
+    the inpainter's own damage head) and/or flat-fill detection; a classifier, when given or shipped,
+    first decides whether the photo is damaged at all (below `threshold` nothing is filled).
+    """
+
+    def __init__(
+        self,
+        weights: list[str | Path] | None = None,
+        device: str = "cpu",
+        tile: int | None = 1024,
+        color_strength: float = 1.0,
+        detector: str = "both",
+        backend: str = "torch",
+        segmenter: str | Path | None = "default",
+        classifier: str | Path | None = "default",
+        threshold: float = 0.5,
+        tta: bool = False,
+        upscale: int | None = None,
+        sr_weights: str | Path | None = None,
+        fill: str = "auto",
+    ) -> None:
+        if fill not in FILLS:
+            raise ValueError(f"fill must be one of {FILLS}, got {fill!r}")
+        if detector not in DETECTORS:
+            raise ValueError(f"detector must be one of {DETECTORS}, got {detector!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self.models: list[RestorerNet] = [load_backend_model(w, backend, device) for w in (weights or [None])]
+        self.device = device
+        self.tile = tile
+        self.color_strength = color_strength
+        self.detector = detector
+        seg, cls = shipped_or(segmenter, "segment.safetensors"), shipped_or(classifier, "classify.safetensors")
+        self.segmenter = Segmenter(seg, device) if seg else None
+        self.classifier = DamageClassifier(cls, device) if cls else None
+        self.threshold = threshold
+        self.tta = tta  # flip test-time augmentation of every network
+        self.upscaler = Upscaler(upscale, sr_weights, device) if upscale else None
+        self.fill_method = fill
+
+    def _run(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """A network over the whole photo: tiled, and mirrored too under `tta`."""
+        return run_tiled(flip_tta(fn) if self.tta else fn, x, self.tile)
+
+    def _tensor(self, gray: np.ndarray) -> torch.Tensor:
+        return to_tensor(gray)[None].to(self.device)
+
+    @property
+    def detect_uses_unet(self) -> bool:
+        """U-Net #1's damage head is the learned detector only when no segmenter is there."""
+        return self.detector != "flat" and self.segmenter is None
+
+    @property
+    def fill_uses_unet(self) -> bool:
+        """`fill="model"` takes U-Net #1's own fill for every model that does not refine."""
+        return self.fill_method == "model" and any(m.refine_method is None for m in self.models)
+
+    @torch.inference_mode()
+    def unet(self, gray: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """U-Net #1 (both stages that may need it share one run): (damage probability, fill), averaged
+        over the ensemble, each (1, 1, H, W)."""
+        outs = [self._run(m.fill_and_damage, self._tensor(gray)) for m in self.models]
+        both = torch.stack(outs).mean(0)
+        return both[:, 1:2], both[:, :1]
+
+    def detect(self, gray: np.ndarray, unet_damage: torch.Tensor | None = None) -> tuple[np.ndarray, float | None]:
+        """The detect stage: uint8 gray -> (mask, 255 = damaged; P(damaged) when a classifier was asked).
+
+        Below the classifier's threshold the photo is undamaged. Otherwise the learned detector's map
+        alone (`model`), flat-fill detection alone (`flat`), or both, each confirming the other (`both`,
+        see `restoria.inference.flat.combine_detections`). `unet_damage` is U-Net #1's damage head, used
+        when there is no segmenter."""
+        p_damaged = self.classifier(gray) if self.classifier else None
+        if p_damaged is not None and p_damaged < self.threshold:
+            return np.zeros_like(gray), p_damaged
+        learned = None
+        if self.detector in ("model", "both"):
+            prob = self.segmenter(self._tensor(gray), self.tile) if self.segmenter else unet_damage
+            learned = prob[0, 0].cpu().numpy() > 0.5
+        found = drop_small_regions(learned) if self.detector == "model" else combine_detections(gray, learned)
+        return found, p_damaged
+
+    @torch.inference_mode()
+    def fill(self, gray: np.ndarray, mask: np.ndarray, unet_fill: torch.Tensor | None = None) -> np.ndarray:
+        """The fill stage: uint8 gray and its damage (>0) -> uint8 gray with the damage filled, averaged
+        over the ensemble: a classical fill alone (`fill` ns/telea/fsr), a refining model's correction
+        of its classical fill, and for other models the FSR fill (`auto`) or U-Net #1's own (`model`,
+        `unet_fill`). Pixels outside the damage are kept."""
+        x = self._tensor(gray)
+        hole = torch.from_numpy(mask > 0).float()[None, None].to(self.device)
+        classical = functools.cache(lambda method: classical_fill(x, hole, method))  # once per method
+        if self.fill_method in METHODS:
+            filled = classical(self.fill_method)
+        else:
+            fills = []
+            for m in self.models:
+                if m.refine_method is not None:
+                    both = torch.cat([classical(m.refine_method), hole], 1)
+                    fills.append(self._run(lambda t, m=m: m.refine(t[:, :1], t[:, 1:]), both))
+                else:
+                    fills.append(unet_fill if self.fill_method == "model" else classical(AUTO_FILL))
+            filled = torch.stack(fills).mean(0)
+        return to_uint8((hole * filled + (1 - hole) * x)[0])
+
+    def colorize(self, gray: np.ndarray) -> np.ndarray:
+        """The colorize stage: uint8 gray -> uint8 RGB (restoria.inference.colour)."""
+        return colorize(self.models, self._tensor(gray), self._run, self.color_strength)
+
+    def __call__(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray | None = None,
+        keep_color: bool = False,
+        stages: tuple[str, ...] = STAGES,
+    ) -> Restoration:
+        """Restore a uint8 photo, gray (H, W) or colour (H, W, 3), with the chosen `stages`.
+
+        A colour photo is restored from its gray; with `keep_color` its own colours are kept outside the
+        damage. A `mask` (>0 = damaged) replaces detection; without one and without "detect" nothing is
+        filled. Without "fill" the damage is found but left as it is; without "colorize" the result is
+        the filled gray; "upscale" runs when the restorer has an upscaler."""
+        unknown = set(stages) - set(STAGES)
+        if unknown:
+            raise ValueError(f"unknown stage(s) {', '.join(sorted(unknown))}; choose from {', '.join(STAGES)}")
+        notes = []
+        colour = image.ndim == 3 and not is_gray(image)
+        if colour and not keep_color:
+            notes.append("colour photo converted to gray before restoring (--keep-color keeps its colours)")
+        gray = to_gray(image) if image.ndim == 3 else image
+        keep = image if colour and keep_color else None  # the photo's own colours, kept outside the damage
+
+        p_damaged, unet = None, None
+        if mask is None and "detect" in stages:
+            unet = self.unet(gray) if self.detect_uses_unet else None
+            mask, p_damaged = self.detect(gray, unet[0] if unet else None)
+        damaged = (mask > 0) if mask is not None else np.zeros(gray.shape, bool)
+        inpainted = gray
+        if "fill" in stages and damaged.any():
+            if unet is None and self.fill_uses_unet:
+                unet = self.unet(gray)
+            inpainted = self.fill(gray, damaged, unet[1] if unet else None)
+        if "colorize" in stages:
+            colorized = self.colorize(inpainted)
+        else:
+            colorized = np.repeat(inpainted[..., None], 3, axis=-1)
+        restored = colorized if keep is None else np.where(damaged[..., None], colorized, keep)
+        upscaled = self.upscaler(restored) if self.upscaler is not None and "upscale" in stages else None
+        return Restoration(damaged.astype(np.uint8) * 255, inpainted, colorized, restored, p_damaged, upscaled, notes)

@@ -1,0 +1,74 @@
+"""Running a network on a photo of any size: reflect-padded tiles with overlap, blended with smooth weights,
+and flip test-time augmentation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+MULTIPLE = 32  # U-Net encoders downsample 5 times
+
+
+def _pad(x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % MULTIPLE, (-w) % MULTIPLE
+    if ph or pw:
+        mode = "reflect" if ph < h and pw < w else "replicate"
+        x = F.pad(x, (0, pw, 0, ph), mode=mode)
+    return x, (h, w)
+
+
+def _blend_window(h: int, w: int, overlap: int) -> torch.Tensor:
+    """Weights that fall linearly to ~0 over `overlap` pixels at each tile edge."""
+
+    def ramp(n: int) -> torch.Tensor:
+        r = torch.ones(n)
+        k = min(overlap, n // 2)
+        if k > 0:
+            edge = torch.linspace(1.0 / (k + 1), 1.0, k)
+            r[:k], r[n - k :] = edge, edge.flip(0)
+        return r
+
+    return ramp(h)[:, None] * ramp(w)[None, :]
+
+
+def run_tiled(
+    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, tile: int | None, overlap: int = 64, scale: int = 1
+) -> torch.Tensor:
+    """Apply a network `fn` to (1, C, H, W) `x`, on tiles when the image exceeds `tile`. `fn` keeps the
+    size, or multiplies it by `scale` (super-resolution): tiles are placed and blended at the output scale."""
+    h, w = x.shape[-2:]
+    if tile is None or (h <= tile and w <= tile):
+        padded, (h0, w0) = _pad(x)
+        return fn(padded)[..., : h0 * scale, : w0 * scale]
+    tile = max(tile, 2 * overlap + MULTIPLE)
+    step = tile - overlap
+    ys = list(range(0, max(h - tile, 0) + 1, step)) or [0]
+    xs = list(range(0, max(w - tile, 0) + 1, step)) or [0]
+    if ys[-1] + tile < h:
+        ys.append(h - tile)
+    if xs[-1] + tile < w:
+        xs.append(w - tile)
+    s = scale
+    out: torch.Tensor | None = None
+    weight = torch.zeros(1, 1, h * s, w * s, device=x.device)
+    for y in ys:
+        for xx in xs:
+            patch = x[..., y : y + tile, xx : xx + tile]
+            padded, (ph, pw) = _pad(patch)
+            res = fn(padded)[..., : ph * s, : pw * s]
+            win = _blend_window(ph * s, pw * s, overlap * s).to(x.device)[None, None]
+            if out is None:
+                out = torch.zeros(1, res.shape[1], h * s, w * s, device=x.device, dtype=res.dtype)
+            out[..., y * s : (y + ph) * s, xx * s : (xx + pw) * s] += res * win
+            weight[..., y * s : (y + ph) * s, xx * s : (xx + pw) * s] += win
+    assert out is not None
+    return out / weight
+
+
+def flip_tta(fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
+    """`fn` averaged with its run on the mirrored input, mirrored back (horizontal-flip test-time augmentation)."""
+    return lambda x: (fn(x) + fn(x.flip(-1)).flip(-1)) / 2

@@ -1,0 +1,1 @@
+"""Measures: the competition score (numpy and a torchmetrics Metric), super-resolution measures."""

@@ -1,0 +1,1 @@
+"""The web page: a FastAPI app and its self-contained HTML page (package data)."""

@@ -1,0 +1,66 @@
+"""Training data: new damage every time a photo is seen; folds never split a source photo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from restoria.data.base import fold_rows, layout_rows
+from restoria.data.damage import DamageConfig
+from restoria.data.restore import FreshDamageDataset, LayoutDataset
+from restoria.grouping.cluster import GroupRow, write_group_csv
+from restoria.io import InputError
+
+
+def test_fresh_damage_each_time(dataset: Path) -> None:
+    rows = layout_rows(dataset, "train")
+    ds = FreshDamageDataset([rows[0].gt], crop=96, damage=DamageConfig())
+    torch.manual_seed(0)
+    a, b = ds[0], ds[0]
+    assert not torch.equal(a["mask"], b["mask"])
+    for item in (a, b):
+        assert item["input"].shape == (1, 96, 96) and item["rgb"].shape == (3, 96, 96)
+        lost = item["input"][item["mask"] > 0.5]
+        assert lost.numel() > 0 and torch.unique(lost).numel() == 1
+        kept = item["mask"] < 0.5
+        torch.testing.assert_close(item["input"][kept], item["gray"][kept])
+
+
+def test_folds_group_by_source(dataset: Path) -> None:
+    every = {r.id for r in layout_rows(dataset, "train") + layout_rows(dataset, "val")}
+    seen: set[str] = set()
+    for k in range(3):
+        train, val = fold_rows(dataset, 3, k)
+        assert not ({r.source for r in train} & {r.source for r in val})
+        assert {r.id for r in train} | {r.id for r in val} == every
+        seen |= {r.id for r in val}
+    assert seen == every  # every row is validated exactly once over the folds
+
+
+def test_folds_from_a_group_csv(tmp_path: Path, dataset: Path) -> None:
+    """With a `restoria group` CSV the folds are its folds; outliers leave training when asked; rows it left
+    out of every fold are used nowhere; a CSV that does not match the dataset is refused."""
+    rows = layout_rows(dataset, "train") + layout_rows(dataset, "val")
+    fold_of = {r.id: i % 2 for i, r in enumerate(rows)}
+    fold_of[rows[-1].id] = -1
+    outlier = rows[2].id  # fold 0
+    groups = tmp_path / "train_preproc.csv"
+    write_group_csv(groups, [GroupRow(r.id, -(r.id == outlier), r.id == outlier, fold_of[r.id], 0.0, 0.0) for r in rows])
+    train, val = fold_rows(dataset, None, 1, groups)
+    assert {r.id for r in val} == {i for i, f in fold_of.items() if f == 1}
+    assert {r.id for r in train} == {i for i, f in fold_of.items() if f == 0}
+    train, val = fold_rows(dataset, 2, 1, groups, drop_outliers=True)
+    assert outlier not in {r.id for r in train} and {r.id for r in train} | {outlier} == {i for i, f in fold_of.items() if f == 0}
+    assert outlier in {r.id for r in fold_rows(dataset, 2, 0, groups, drop_outliers=True)[1]}  # still validated
+    with pytest.raises(ValueError, match="holds 2 folds, not 3"):
+        fold_rows(dataset, 3, 0, groups)
+    write_group_csv(groups, [GroupRow(r.id, 0, False, 0, 0.0, 0.0) for r in rows[1:]])
+    with pytest.raises(InputError, match="run `restoria group`"):
+        fold_rows(dataset, None, 0, groups)
+
+
+def test_layout_dataset_reads_masks(dataset: Path) -> None:
+    item = LayoutDataset(layout_rows(dataset, "val"))[0]
+    assert item["mask"].shape == item["input"].shape and item["rgb"].shape[0] == 3

@@ -1,0 +1,96 @@
+"""Flat-fill damage detection finds the competition's lost regions and leaves real photos alone."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from restoria.data.damage import DamageConfig, apply_damage
+from restoria.inference.flat import flat_regions
+
+
+def test_finds_polygons_on_real_photos(photos: dict[str, np.ndarray]) -> None:
+    ious = []
+    for i, (name, rgb) in enumerate(sorted(photos.items())):
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        for seed in range(3):
+            damaged, mask = apply_damage(gray, np.random.default_rng([i, seed]), DamageConfig(max_regions=2))
+            found = flat_regions(damaged) > 0
+            ious.append((found & (mask > 0)).sum() / ((found | (mask > 0)).sum()))
+    assert np.mean(ious) > 0.95 and np.min(ious) > 0.5, ious
+
+
+def test_undamaged_photos_give_little(photos: dict[str, np.ndarray]) -> None:
+    for rgb in photos.values():
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        assert (flat_regions(gray) > 0).mean() < 0.01
+
+
+def test_soft_edges_are_not_damage() -> None:
+    """A flat patch that fades into its surroundings (a clear sky) is not a pasted region."""
+    yy, xx = np.mgrid[0:256, 0:256]
+    sky = np.clip(120 + np.hypot(yy - 128, xx - 128) / 8 - 6, 0, 255).astype(np.uint8)
+    sky[np.hypot(yy - 128, xx - 128) < 48] = 120
+    assert (flat_regions(sky) > 0).sum() == 0
+    pasted = sky.copy()
+    pasted[20:80, 150:230] = 200
+    found = flat_regions(pasted) > 0
+    assert found[20:80, 150:230].all() and found.sum() == 60 * 80
+
+
+def test_small_regions_are_dropped() -> None:
+    from restoria.inference.flat import drop_small_regions
+
+    mask = np.zeros((512, 512), np.uint8)
+    mask[10:20, 10:20] = 1  # 100 px: noise, not a lost region
+    mask[100:200, 100:200] = 1
+    out = drop_small_regions(mask)
+    assert out[15, 15] == 0 and out[150, 150] == 255 and (out > 0).sum() == 100 * 100
+
+
+def _photo_with_fills(photos: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """A real photo with a mid-gray fill, a black fill (looks like a clipped shadow) and a natural-looking
+    clipped black patch with a soft edge that is not damage."""
+    gray = cv2.cvtColor(photos["coffee"], cv2.COLOR_RGB2GRAY)[:256, :256].copy()
+    gray = np.clip(gray, 1, 254).astype(np.uint8)
+    gray[20:70, 20:90] = 140  # damage, mid-tone
+    gray[150:210, 30:100] = 0  # damage at 0
+    shadow = np.zeros(gray.shape, bool)
+    shadow[160:230, 160:240] = True
+    ring = cv2.dilate(shadow.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    gray[ring & ~shadow] = 1  # fades out: no hard edge
+    gray[shadow] = 0
+    return gray, shadow
+
+
+def test_combined_detection_takes_each_detector_where_it_can_be_trusted(photos: dict[str, np.ndarray]) -> None:
+    from restoria.inference.flat import combine_detections
+
+    gray, shadow = _photo_with_fills(photos)
+    black_fill = np.zeros(gray.shape, bool)
+    black_fill[150:210, 30:100] = True
+    assert not (combine_detections(gray, None) > 0)[black_fill].any()  # a 0 fill alone is not trusted
+    learned = np.zeros(gray.shape, bool)
+    learned[148:205, 28:95] = True  # the network's blurry view of the black fill: most of it, edges off
+    learned[160:230, 160:240] = True  # a false alarm on the natural flat shadow
+    learned[90:130, 150:220] = True  # textured damage flat detection cannot see
+    found = combine_detections(gray, learned) > 0
+    assert found[20:70, 20:90].all()  # the mid-gray fill, by flat detection
+    assert found[black_fill].all()  # the black fill, confirmed by the network
+    assert not found[148:150, 28:95].any()  # the black fill's exact pixels, not the network's edge
+    assert not found[shadow].any()  # flat but soft-edged: the network's alarm is dropped
+    assert found[90:130, 150:220].all()  # not flat: the network is the only witness and is kept
+
+
+def test_shipped_classifier_tells_damaged_from_clean_photos(photos: dict[str, np.ndarray]) -> None:
+    """The default classifier on photos it never saw: each clean, and with one competition polygon."""
+    from restoria.inference.detectors import DamageClassifier
+    from restoria.weights import default_weights
+
+    classifier = DamageClassifier(default_weights("classify.safetensors"))
+    right = []
+    for i, (name, rgb) in enumerate(sorted(photos.items())):
+        gray = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (512, 512), interpolation=cv2.INTER_AREA)
+        damaged, _ = apply_damage(gray, np.random.default_rng(i), DamageConfig())
+        right += [classifier(gray) < 0.5, classifier(damaged) >= 0.5]
+    assert np.mean(right) >= 0.9, right

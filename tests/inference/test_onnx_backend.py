@@ -1,0 +1,44 @@
+"""The ONNX backend: exported graphs keep dynamic sizes and give the torch pipeline's output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import invoke
+from PIL import Image
+
+from restoria.imaging import to_gray
+from restoria.inference.restorer import Restorer
+from restoria.io import InputError
+
+
+def test_onnx_restore_matches_torch(tmp_path: Path, trained_run: Path, photos: dict[str, np.ndarray], runner) -> None:
+    res = invoke(runner, "export", "--weights", trained_run / "model.safetensors", "--out", tmp_path / "onnx")
+    assert res.exit_code == 0, res.output
+    exported = sorted(p.name for p in (tmp_path / "onnx").iterdir())
+    assert exported == ["model.color.onnx", "model.fill.onnx"]
+    gray = to_gray(photos["astronaut"])[:200, :328]  # not a multiple of 32: padded inside the pipeline
+    torch_out = Restorer([trained_run / "model.safetensors"], tile=128)(gray)
+    onnx_out = Restorer([tmp_path / "onnx" / "model.fill.onnx"], tile=128, backend="onnx")(gray)
+    np.testing.assert_array_equal(onnx_out.mask, torch_out.mask)
+    diff = np.abs(onnx_out.restored.astype(int) - torch_out.restored)
+    assert diff.max() <= 2 and diff.mean() < 0.05
+
+
+def test_predict_with_onnx_backend(tmp_path: Path, dataset: Path, trained_run: Path, runner, monkeypatch) -> None:
+    monkeypatch.setenv("RESTORIA_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "pred"
+    res = invoke(
+        runner, "predict", "--data", dataset, "--out", out, "--weights", trained_run / "model.safetensors", "--backend", "onnx"
+    )
+    assert res.exit_code == 0, res.output
+    assert len(list((tmp_path / "cache" / "onnx").glob("*/model.fill.onnx"))) == 1  # exported once, cached
+    pngs = sorted(out.glob("*.png"))
+    assert pngs and all(Image.open(p).mode == "RGB" for p in pngs)
+
+
+def test_missing_onnx_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="nothing.fill.onnx: ONNX file not found"):
+        Restorer([tmp_path / "nothing.fill.onnx"], backend="onnx")
