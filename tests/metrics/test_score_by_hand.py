@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from restoria.metrics.score import hist_similarity, image_scores
+from restoria.metrics.score import CompetitionScore, hist_similarity, image_scores
 
 
 def ssim_one_window(x: np.ndarray, y: np.ndarray, data_range: float) -> float:
@@ -72,3 +72,25 @@ def test_an_empty_or_tiny_hole_counts_zero() -> None:
         got = image_scores(true, true, mask)
         assert got["masked_ssim"] == 0.0 and got["ssim"] == pytest.approx(1.0) and got["hist"] == pytest.approx(1.0)
         assert got["score"] == pytest.approx(0.6)
+
+
+def test_the_metric_is_the_mean_of_each_term() -> None:
+    """Two pairs: a perfect one (every term 1) and pure green against pure blue with no hole (masked
+    SSIM 0 by the empty-hole rule, hue term -1/179 as worked out above): each term is the mean over
+    the pairs, and the score weighs those means."""
+    green, blue = np.zeros((16, 16, 3), np.uint8), np.zeros((16, 16, 3), np.uint8)
+    green[..., 1], blue[..., 2] = 255, 255
+    rng = np.random.default_rng(2)
+    photo = rng.integers(0, 256, (16, 16, 3)).astype(np.uint8)
+    hole = np.zeros((16, 16), np.uint8)
+    hole[4:8, 4:8] = 255
+    metric = CompetitionScore()
+    metric.update(photo, photo, hole)
+    metric.update(green, blue, np.zeros((16, 16), np.uint8))
+    second = image_scores(green, blue, np.zeros((16, 16), np.uint8))
+    got = metric.compute()
+    assert got["n"] == 2 and second["masked_ssim"] == 0.0
+    assert got["hist"] == pytest.approx((1 - 1 / 179) / 2)
+    assert got["masked_ssim"] == pytest.approx(0.5)
+    assert got["ssim"] == pytest.approx((1 + second["ssim"]) / 2)
+    assert got["score"] == pytest.approx(0.2 * got["ssim"] + 0.4 * 0.5 + 0.4 * got["hist"])

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Callable
 
 from restoria.io import InputError, read_csv, read_image
-from restoria.metrics.score import aggregate, image_scores
+from restoria.metrics.score import CompetitionScore
 
 
 def evaluate(
@@ -20,7 +20,7 @@ def evaluate(
     data, pred = Path(data), Path(pred)
     errors: list[InputError] = []
     rows = read_csv(data / f"{split}.csv", required=("ID",), errors=errors)
-    scores = []
+    score = CompetitionScore()
     for row in rows:
         rid = row["ID"].strip()
         try:
@@ -30,9 +30,9 @@ def evaluate(
             guess = read_image(p_path, "RGB")
             if guess.shape != true.shape:
                 raise InputError(p_path, f"size {guess.shape[1]}x{guess.shape[0]} differs from the ground truth {true.shape[1]}x{true.shape[0]}")
-            scores.append(image_scores(true, guess, mask))
+            score.update(true, guess, mask)
         except InputError as err:
             errors.append(err)
         if progress:
             progress(1)
-    return aggregate(scores), errors
+    return score.compute(), errors

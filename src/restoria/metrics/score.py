@@ -17,7 +17,9 @@ import warnings
 
 import cv2
 import numpy as np
+import torch
 from skimage.metrics import structural_similarity
+from torchmetrics import Metric
 
 WEIGHTS = {"ssim": 0.2, "masked_ssim": 0.4, "hist": 0.4}
 
@@ -82,3 +84,31 @@ def aggregate(per_image: list[dict[str, float]]) -> dict[str, float]:
     out["score"] = sum(WEIGHTS[k] * out[k] for k in WEIGHTS)
     out["n"] = len(per_image)
     return out
+
+
+class CompetitionScore(Metric):
+    """The score over a set of images as a torchmetrics Metric: each process scores its own images and
+    the per-term sums are added across processes when it is computed, so the mean covers all of them,
+    as `aggregate` does in one process."""
+
+    full_state_update = False
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        for key in WEIGHTS:
+            self.add_state(key, torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("n", torch.tensor(0), dist_reduce_fx="sum")
+
+    def update(self, true: np.ndarray, pred: np.ndarray, mask: np.ndarray) -> None:
+        """Add one image pair (uint8 RGB, mask >0 = lost)."""
+        row = image_scores(true, pred, mask)
+        for key in WEIGHTS:
+            setattr(self, key, getattr(self, key) + row[key])
+        self.n += 1
+
+    def compute(self) -> dict[str, float]:
+        n = int(self.n)
+        out = {key: float(getattr(self, key)) / n if n else float("nan") for key in WEIGHTS}
+        out["score"] = sum(WEIGHTS[k] * out[k] for k in WEIGHTS)
+        out["n"] = n
+        return out
