@@ -195,6 +195,17 @@ class Restorer:
         """The colorize stage: uint8 gray -> uint8 RGB (restoria.inference.colour)."""
         return colorize(self.models, self._tensor(gray), self._run, self.color_strength)
 
+    @staticmethod
+    def colour_mode(image: np.ndarray, keep_color: bool) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+        """What the colorize stage works from: (gray to restore, the photo's own colours to keep outside
+        the damage or None, notes). A colour photo is restored from its gray; `keep_color` keeps its colours."""
+        colour = image.ndim == 3 and not is_gray(image)
+        gray = to_gray(image) if image.ndim == 3 else image
+        if colour and keep_color:
+            return gray, image, []
+        notes = ["colour photo converted to gray before restoring (--keep-color keeps its colours)"] if colour else []
+        return gray, None, notes
+
     def __call__(
         self,
         image: np.ndarray,
@@ -211,13 +222,7 @@ class Restorer:
         unknown = set(stages) - set(STAGES)
         if unknown:
             raise ValueError(f"unknown stage(s) {', '.join(sorted(unknown))}; choose from {', '.join(STAGES)}")
-        notes = []
-        colour = image.ndim == 3 and not is_gray(image)
-        if colour and not keep_color:
-            notes.append("colour photo converted to gray before restoring (--keep-color keeps its colours)")
-        gray = to_gray(image) if image.ndim == 3 else image
-        keep = image if colour and keep_color else None  # the photo's own colours, kept outside the damage
-
+        gray, keep, notes = self.colour_mode(image, keep_color)
         p_damaged, unet = None, None
         if mask is None and "detect" in stages:
             unet = self.unet(gray) if self.detect_uses_unet else None
