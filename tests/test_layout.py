@@ -105,3 +105,11 @@ def test_readme_layout_names_every_folder() -> None:
     assert listed == folders
     modules = set(re.findall(r"^  (\w+\.py)", block, re.M))
     assert modules == {p.name for p in PKG.glob("*.py")} - {"__init__.py"}
+
+
+def test_nothing_points_outside_the_repo() -> None:
+    """The repo stands alone: no path in the code, configs, README or model card leaves it."""
+    root = README.parent
+    files = [README, *PKG.rglob("*.py"), *PKG.rglob("*.md"), *PKG.rglob("*.html"), *(root / "configs").glob("*.yaml"), *(root / "docs").glob("*.md")]
+    outside = [f"{f.relative_to(root)}: {m}" for f in files for m in re.findall(r"\.\./shared\S*|/work/\S+", f.read_text())]
+    assert outside == []
