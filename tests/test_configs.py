@@ -94,12 +94,13 @@ def test_adversarial_configs_build(name: str, dataset: Path) -> None:
 
 
 def test_default_classifier_starts_from_the_shipped_segmenter() -> None:
-    """classify.yaml names the shipped segmenter by file name: it resolves inside the package, offline."""
+    """classify.yaml names the shipped segmenter by file name: the config loader resolves it to the
+    package's asset (the model builders see real paths only), offline."""
     from restoria.models import create_model
     from restoria.weights import default_weights
 
     cfg = dict(load_config(CONFIGS / "classify.yaml")["model"])
-    assert cfg["encoder_weights"] == "segment.safetensors"
+    assert cfg["encoder_weights"] == str(default_weights("segment.safetensors"))
     model = create_model(cfg.pop("name"), **cfg)
     seg = load_state(default_weights("segment.safetensors"))
     own = model.backbone.state_dict()
