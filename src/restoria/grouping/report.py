@@ -41,6 +41,7 @@ GROUP_DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "vlad": {"side": 256, "keypoints": 300, "words": 64, "whiten": 512, "codebook_images": 1000},
     "clip": {"model": "ViT-B-32", "pretrained": "laion2b_s34b_b79k", "weights": None, "batch_size": 32, "device": "cpu"},
+    "imagenet": {"model": "tf_efficientnet_lite0", "size": 224, "batch_size": 16},
     "umap": {"n_neighbors": 15, "min_dist": 0.1, "metric": "cosine"},
     "hdbscan": {
         "space": "embedding",

