@@ -273,7 +273,8 @@ def restore(
     tile: Optional[int] = typer.Option(1024, help="tile side: bounds memory on large photos"),
     color_strength: float = typer.Option(1.0, help="multiplies the predicted colour saturation"),
     detector: str = typer.Option("both", help=DETECTOR_HELP),
-    keep_color: bool = typer.Option(False, "--keep-color", help="colour photos keep their colours outside the damage"),
+    color: str = typer.Option("auto", "--color", help="auto: a photo in colour keeps its colours (only the damage is filled), gray and toned prints are colorized; keep; colorize"),
+    keep_color: bool = typer.Option(False, "--keep-color", help="the same as --color keep"),
     backend: str = typer.Option("torch", help=BACKEND_HELP),
     segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
     classifier: str = typer.Option("default", help=CLASSIFIER_HELP),
@@ -284,12 +285,15 @@ def restore(
 ) -> None:
     """Restore any photos: detect the damage, inpaint it, colorize (and upscale); writes OUT/<name>.png."""
     from restoria.commands.restore import restore_files
+    from restoria.inference.restorer import COLOURS
     from restoria.io import list_images
 
+    if color not in COLOURS:
+        raise typer.BadParameter(f"--color must be one of {', '.join(COLOURS)}, got {color!r}")
     files = list_images(inputs)
     restorer = _restorer(weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights, fill)
     with progress_bar(len(files), "restore") as advance:
-        written, errors, notes = restore_files(files, out, restorer, mask, save_stages, keep_color, progress=advance)
+        written, errors, notes = restore_files(files, out, restorer, mask, save_stages, "keep" if keep_color else color, progress=advance)
     for n in notes:
         err.print(f"note: {n}", markup=False, highlight=False, soft_wrap=True)
     report_errors(errors)

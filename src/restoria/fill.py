@@ -20,8 +20,9 @@ METHODS = ("ns", "telea", "fsr")
 
 
 def classical_fill_image(gray: np.ndarray, mask: np.ndarray, method: str = "ns", radius: int = 3) -> np.ndarray:
-    """uint8 (H, W) gray with its hole (`mask` > 0) filled by `method`; other pixels unchanged.
-    `radius` is the neighbourhood of ns and telea (FSR chooses its own blocks)."""
+    """uint8 (H, W) gray, or (H, W, 3) colour filled in its own colours, with its hole (`mask` > 0)
+    filled by `method`; other pixels unchanged. `radius` is the neighbourhood of ns and telea (FSR
+    chooses its own blocks)."""
     if method not in METHODS:
         raise ValueError(f"fill method must be one of {', '.join(METHODS)}, got {method!r}")
     hole = (mask > 0).astype(np.uint8)
@@ -42,10 +43,13 @@ def xphoto_fill(gray: np.ndarray, mask: np.ndarray, algorithm: str = "INPAINT_FS
             "opencv-python-headless, then pip install opencv-contrib-python-headless==5.0.0.93 (or use --fill ns)"
         )
     hole = mask > 0
-    src = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR) if algorithm == "INPAINT_SHIFTMAP" else gray
+    single = gray.ndim == 2
+    src = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR) if algorithm == "INPAINT_SHIFTMAP" and single else gray
     out = np.empty_like(src)
     cv2.xphoto.inpaint(src, (~hole).astype(np.uint8), out, getattr(cv2.xphoto, algorithm))  # its mask marks the known pixels
-    return np.where(hole, out if out.ndim == 2 else out[..., 0], gray)
+    if single:
+        return np.where(hole, out if out.ndim == 2 else out[..., 0], gray)
+    return np.where(hole[..., None], out, gray)
 
 
 def classical_fill(gray: torch.Tensor, mask: torch.Tensor, method: str = "ns", radius: int = 3) -> torch.Tensor:

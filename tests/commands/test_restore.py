@@ -21,7 +21,7 @@ def test_restore_any_kind_of_photo(tmp_path: Path, photos: dict[str, np.ndarray]
     before = {p: p.read_bytes() for p in src.iterdir()}
     res = invoke(runner, "restore", src, "--out", tmp_path / "out", "--save-stages")
     assert res.exit_code == 0, res.output
-    assert "rgb.jpg: colour photo converted to gray" in res.stderr
+    assert "rgb.jpg: a photo in colour: its colours kept" in res.stderr
     for f in src.iterdir():
         w, h = Image.open(f).size
         out = Image.open(tmp_path / "out" / f"{f.stem}.png")
@@ -61,12 +61,26 @@ def test_keep_color_keeps_the_photo_outside_the_damage(tmp_path: Path, photos: d
     rgb[mask > 0] = 90
     Image.fromarray(rgb).save(tmp_path / "cat.png")
     Image.fromarray(mask).save(tmp_path / "mask.png")
-    res = invoke(runner, "restore", tmp_path / "cat.png", "--mask", tmp_path / "mask.png", "--keep-color", "--out", tmp_path / "out")
+    for flags in ([], ["--keep-color"]):  # kept by default (the photo is in colour) and when asked
+        res = invoke(runner, "restore", tmp_path / "cat.png", "--mask", tmp_path / "mask.png", *flags, "--out", tmp_path / "out")
+        assert res.exit_code == 0, res.output
+        assert "colours kept" in res.stderr
+        out = np.asarray(Image.open(tmp_path / "out" / "cat.png"))
+        np.testing.assert_array_equal(out[mask == 0], rgb[mask == 0])
+        assert np.abs(out[mask > 0].astype(int) - 90).mean() > 5  # the damage itself was restored
+        inside = out[mask > 0].astype(int)
+        assert (inside.max(1) - inside.min(1)).mean() > 5  # ... in the photo's colours, not in gray
+
+
+def test_color_colorize_recolours_a_colour_photo_and_bad_values_are_refused(tmp_path: Path, photos: dict[str, np.ndarray], runner) -> None:
+    Image.fromarray(photos["coffee"]).save(tmp_path / "cup.png")
+    res = invoke(runner, "restore", tmp_path / "cup.png", "--color", "colorize", "--out", tmp_path / "out")
     assert res.exit_code == 0, res.output
-    assert "converted to gray" not in res.stderr
-    out = np.asarray(Image.open(tmp_path / "out" / "cat.png"))
-    np.testing.assert_array_equal(out[mask == 0], rgb[mask == 0])
-    assert np.abs(out[mask > 0].astype(int) - 90).mean() > 5  # the damage itself was restored
+    assert "converted to gray" in res.stderr
+    out = np.asarray(Image.open(tmp_path / "out" / "cup.png")).astype(int)
+    assert np.abs(out - photos["coffee"]).mean() > 5  # new colours
+    res = invoke(runner, "restore", tmp_path / "cup.png", "--color", "sepia", "--out", tmp_path / "out2")
+    assert res.exit_code == 2 and "--color" in res.stderr
 
 
 def test_bad_inputs_do_not_stop_the_batch(tmp_path: Path, photos: dict[str, np.ndarray], runner) -> None:

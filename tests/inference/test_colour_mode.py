@@ -7,23 +7,10 @@ import numpy as np
 import pytest
 
 from restoria.commands.examples import bundled_photos
+from restoria.data.damage import TONES, tone
 from restoria.inference.colour_mode import colour_mode
 
 PHOTOS = bundled_photos()
-
-
-def tone(gray: np.ndarray, dark: tuple[int, int, int], light: tuple[int, int, int]) -> np.ndarray:
-    """A toned print: each gray level mapped between a tinted black and a tinted white."""
-    t = gray[..., None].astype(np.float32) / 255
-    return (np.array(dark, np.float32) * (1 - t) + np.array(light, np.float32) * t).round().astype(np.uint8)
-
-
-TONES = {
-    "sepia": ((60, 35, 20), (250, 235, 205)),
-    "selenium": ((40, 25, 45), (245, 240, 235)),
-    "cyanotype": ((8, 30, 80), (220, 235, 245)),
-    "faded": ((70, 65, 55), (215, 210, 195)),
-}
 
 
 @pytest.mark.parametrize("name", sorted(PHOTOS))

@@ -140,3 +140,27 @@ def test_the_default_fill_of_the_damage_is_fsr_and_model_is_the_unets(tmp_path: 
     hole = mask > 0
     np.testing.assert_array_equal(model.inpainted[~hole], damaged[~hole])
     assert (model.inpainted[hole] != auto.inpainted[hole]).mean() > 0.5
+
+
+def test_a_toned_print_is_colorized_and_a_colour_photo_keeps_its_colours() -> None:
+    """The shipped default: a sepia print of the astronaut comes out colorized from its gray (its
+    colours differ from the print's tint), the colour original comes out exactly as it went in
+    (no damage to fill), and forcing either way works."""
+    from restoria.commands.examples import bundled_photos
+    from restoria.data.damage import TONES, tone
+    from restoria.imaging import to_gray
+    from restoria.inference.restorer import Restorer
+
+    rgb = bundled_photos()["astronaut"][::2, ::2].copy()
+    sepia = tone(to_gray(rgb), *TONES["sepia"])
+    restorer = Restorer(classifier=None, segmenter=None, detector="flat")
+    kept = restorer(rgb)
+    np.testing.assert_array_equal(kept.restored, rgb)
+    assert any("colours kept" in n for n in kept.notes)
+    coloured = restorer(sepia)
+    assert any("toned" in n for n in coloured.notes)
+    assert np.abs(coloured.restored.astype(int) - sepia).mean() > 5
+    luma_error = np.abs(to_gray(coloured.restored).astype(int) - to_gray(sepia))  # the luma is the print's gray
+    assert luma_error.mean() < 0.5 and np.mean(luma_error > 3) < 0.01  # (but where a colour leaves the gamut)
+    np.testing.assert_array_equal(restorer(sepia, colour="keep").restored, sepia)
+    assert np.abs(restorer(rgb, colour="colorize").restored.astype(int) - rgb).mean() > 3

@@ -37,13 +37,13 @@ def restore_files(
     restorer: Restorer,
     mask: Path | None = None,
     save_stages: bool = False,
-    keep_color: bool = False,
+    colour: str = "auto",
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[Path], list[InputError], list[str]]:
     """Restore each file into OUT; returns (written, errors, notes). Inputs are never overwritten.
 
-    A colour photo is restored from its gray; with `keep_color` its own colours are kept outside the
-    damage and only the damaged region takes the model's colour."""
+    `colour` (auto, keep, colorize) says whether a photo in colour keeps its colours (only its damage
+    filled) or is colorized from its gray (`Restorer.colour_mode`)."""
     inputs = {f.resolve() for f in files}
     written: list[Path] = []
     errors: list[InputError] = []
@@ -56,7 +56,7 @@ def restore_files(
             if clash:
                 raise InputError(f, f"output {clash[0]} would overwrite an input; choose another --out")
             user_mask = load_mask(mask, rgb.shape[:2]) if mask is not None else None
-            result = restorer(rgb, user_mask, keep_color)
+            result = restorer(rgb, user_mask, colour)
             notes.extend(f"{f}: {n}" for n in result.notes)
             if save_stages:
                 write_png(targets[".mask"], result.mask)

@@ -142,3 +142,21 @@ def apply_damage(
     damaged = gray.copy()
     damaged[mask > 0] = value
     return damaged, mask * np.uint8(255)
+
+
+# Monochrome print tonings as (tinted black, tinted white) in RGB: what the ageing of a print or its
+# chemistry gives a gray photo, which `restore` should colorize rather than keep.
+TONES: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
+    "sepia": ((60, 35, 20), (250, 235, 205)),
+    "selenium": ((40, 25, 45), (245, 240, 235)),
+    "cyanotype": ((8, 30, 80), (220, 235, 245)),
+    "faded": ((70, 65, 55), (215, 210, 195)),
+}
+
+
+def tone(gray: np.ndarray, dark: tuple[int, int, int], light: tuple[int, int, int]) -> np.ndarray:
+    """A toned monochrome print of a uint8 gray photo: each gray level mapped linearly from the tinted
+    black `dark` to the tinted white `light` (uint8 RGB out). Lost contrast comes with it, as in a
+    faded print."""
+    t = gray[..., None].astype(np.float32) / 255
+    return (np.array(dark, np.float32) * (1 - t) + np.array(light, np.float32) * t).round().astype(np.uint8)

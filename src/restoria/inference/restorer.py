@@ -25,9 +25,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from restoria.fill import METHODS, classical_fill
+from restoria.fill import METHODS, classical_fill, classical_fill_image
 from restoria.imaging import to_gray, to_tensor, to_uint8
 from restoria.inference.colour import colorize
+from restoria.inference.colour_mode import colour_mode
 from restoria.inference.detectors import DamageClassifier, Segmenter
 from restoria.inference.flat import combine_detections, drop_small_regions
 from restoria.inference.net import RestorerNet
@@ -47,6 +48,10 @@ BACKENDS = ("torch", "onnx")
 # model: each model's own; ns/telea/fsr: that method alone
 FILLS = ("auto", "model", *METHODS)
 AUTO_FILL = "fsr"
+# auto: a photo in colour keeps its colours and only its damage is filled, in those colours; a gray or
+# toned monochrome print is colorized (restoria.inference.colour_mode decides from the pixels);
+# keep / colorize force either way
+COLOURS = ("auto", "keep", "colorize")
 
 
 @dataclass
@@ -195,48 +200,69 @@ class Restorer:
         """The colorize stage: uint8 gray -> uint8 RGB (restoria.inference.colour)."""
         return colorize(self.models, self._tensor(gray), self._run, self.color_strength)
 
-    @staticmethod
-    def colour_mode(image: np.ndarray, keep_color: bool) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
-        """What the colorize stage works from: (gray to restore, the photo's own colours to keep outside
-        the damage or None, notes). A colour photo is restored from its gray; `keep_color` keeps its colours."""
-        colour = image.ndim == 3 and not is_gray(image)
-        gray = to_gray(image) if image.ndim == 3 else image
-        if colour and keep_color:
-            return gray, image, []
-        notes = ["colour photo converted to gray before restoring (--keep-color keeps its colours)"] if colour else []
-        return gray, None, notes
+    def colour_mode(self, image: np.ndarray, colour: str = "auto") -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+        """Whether the photo keeps its own colours or is colorized: (gray to restore, the colour photo to
+        keep or None, notes). `colour` "auto" decides from the pixels (restoria.inference.colour_mode):
+        a photo in colour keeps them, a gray or toned monochrome print (sepia, selenium, cyanotype,
+        faded) is colorized from its gray; "keep" keeps any photo's colours; "colorize" re-colours all."""
+        if colour not in COLOURS:
+            raise ValueError(f"colour must be one of {COLOURS}, got {colour!r}")
+        if image.ndim == 2:
+            return image, None, []
+        gray = to_gray(image)
+        if is_gray(image):
+            return gray, None, []
+        mode = colour_mode(image) if colour == "auto" else "colour" if colour == "keep" else "forced"
+        if mode == "colour":
+            return gray, image, ["a photo in colour: its colours kept, only the damage filled (--color colorize re-colours it)"]
+        if mode == "toned":
+            return gray, None, ["a toned monochrome print: colorized from its gray (--color keep keeps its tint)"]
+        if mode == "gray":
+            return gray, None, []
+        return gray, None, ["colour photo converted to gray and colorized (--color colorize)"]
+
+    def fill_colour(self, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The fill stage for a photo that keeps its colours: uint8 RGB and its damage (>0) -> the damage
+        filled in the photo's own colours by the classical fill (`fill` ns/telea/fsr, else FSR: the
+        networks fill gray); pixels outside the damage are exactly the photo's."""
+        return classical_fill_image(rgb, mask, self.fill_method if self.fill_method in METHODS else AUTO_FILL)
 
     def __call__(
         self,
         image: np.ndarray,
         mask: np.ndarray | None = None,
-        keep_color: bool = False,
+        colour: str = "auto",
         stages: tuple[str, ...] = STAGES,
     ) -> Restoration:
         """Restore a uint8 photo, gray (H, W) or colour (H, W, 3), with the chosen `stages`.
 
-        A colour photo is restored from its gray; with `keep_color` its own colours are kept outside the
-        damage. A `mask` (>0 = damaged) replaces detection; without one and without "detect" nothing is
-        filled. Without "fill" the damage is found but left as it is; without "colorize" the result is
+        `colour` (see `colour_mode`): by default a photo in colour keeps its colours and only its damage
+        is filled, in those colours (no colorize network runs); gray and toned prints are colorized. A
+        `mask` (>0 = damaged) replaces detection; without one and without "detect" nothing is filled.
+        Without "fill" the damage is found but left as it is; without "colorize" a colorized photo is
         the filled gray; "upscale" runs when the restorer has an upscaler."""
         unknown = set(stages) - set(STAGES)
         if unknown:
             raise ValueError(f"unknown stage(s) {', '.join(sorted(unknown))}; choose from {', '.join(STAGES)}")
-        gray, keep, notes = self.colour_mode(image, keep_color)
+        gray, keep, notes = self.colour_mode(image, colour)
         p_damaged, unet = None, None
         if mask is None and "detect" in stages:
             unet = self.unet(gray) if self.detect_uses_unet else None
             mask, p_damaged = self.detect(gray, unet[0] if unet else None)
         damaged = (mask > 0) if mask is not None else np.zeros(gray.shape, bool)
-        inpainted = gray
-        if "fill" in stages and damaged.any():
-            if unet is None and self.fill_uses_unet:
-                unet = self.unet(gray)
-            inpainted = self.fill(gray, damaged, unet[1] if unet else None)
-        if "colorize" in stages:
-            colorized = self.colorize(inpainted)
+        if keep is not None:  # the photo's own colours: fill the damage in them, nothing to colorize
+            restored = self.fill_colour(keep, damaged) if "fill" in stages and damaged.any() else keep
+            inpainted, colorized = to_gray(restored), restored
         else:
-            colorized = np.repeat(inpainted[..., None], 3, axis=-1)
-        restored = colorized if keep is None else np.where(damaged[..., None], colorized, keep)
+            inpainted = gray
+            if "fill" in stages and damaged.any():
+                if unet is None and self.fill_uses_unet:
+                    unet = self.unet(gray)
+                inpainted = self.fill(gray, damaged, unet[1] if unet else None)
+            if "colorize" in stages:
+                colorized = self.colorize(inpainted)
+            else:
+                colorized = np.repeat(inpainted[..., None], 3, axis=-1)
+            restored = colorized
         upscaled = self.upscaler(restored) if self.upscaler is not None and "upscale" in stages else None
         return Restoration(damaged.astype(np.uint8) * 255, inpainted, colorized, restored, p_damaged, upscaled, notes)

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Request
@@ -56,7 +57,7 @@ class RestoreRequest(BaseModel):
     mask: str | None = None
     stages: list[str] = Field(default_factory=lambda: [s for s in STAGES if s != "upscale"])
     color_strength: float = Field(1.0, ge=0.0, le=3.0)
-    keep_color: bool = False
+    color: Literal["auto", "keep", "colorize"] = "auto"  # Restorer.colour_mode
     scale: int | None = None  # with the "upscale" stage: 2 or 4 (default: the smallest offered)
 
 
@@ -209,7 +210,7 @@ def create_app(restorer: Restorer, workdir: Path, max_upload_mb: float = 20.0) -
             mask = None  # an empty painting means "find the damage for me"
         with run_lock:  # one shared Restorer: requests take turns, each with its own colour strength
             restorer.color_strength = req.color_strength
-            out = restorer(rgb, mask, req.keep_color, tuple(s for s in STAGES if s in req.stages))
+            out = restorer(rgb, mask, req.color, tuple(s for s in STAGES if s in req.stages))
             final = upscaled(out.restored, scale) if "upscale" in req.stages else out.restored
         key, folder = space.new()
         for name, img in zip(OUTPUTS, (rgb, out.mask, out.inpainted, out.colorized, final)):

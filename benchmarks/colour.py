@@ -1,0 +1,124 @@
+"""How the colour looks, beside the competition score, on photos kept out of training.
+
+Three cases, each from the same held-out photos (the bundled scikit-image / scikit-learn / matplotlib
+photos by default, or a prepared split), for each weights file given (the shipped default when none):
+
+1. gray photos with competition damage (the competition's case): the score and its hue term, plus
+   what the score does not see: colourfulness (Hasler & Süsstrunk) of the output over the truth's,
+   chroma bleed (chroma that changes where lightness does not) over the truth's, and the Fréchet
+   distance between outputs and truths in ImageNet EfficientNet-Lite0 pooled features (an offline
+   FID stand-in; biased upwards with few photos, so compare rows, not papers).
+2. colour photos with the same damage painted in (the damaged region's flat gray pasted into the
+   colour photo): PSNR outside the damage against the original (inf: untouched) and inside it, and
+   how often the photo was judged to be in colour.
+3. toned monochrome prints of the damaged gray (sepia, selenium, cyanotype, faded): the hue term of
+   the output against the original colours, beside the toned print's own, and how often the photo
+   was judged to be a monochrome print.
+
+    python benchmarks/colour.py --out runs/colour
+    python benchmarks/colour.py --data data/train512 --split val --out runs/colour-val
+    python benchmarks/colour.py --out runs/colour --weights old=runs/old-restore.safetensors new=src/restoria/assets/restore.safetensors
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from restoria.data.base import layout_rows
+from restoria.data.damage import TONES, tone
+from restoria.inference.colour_mode import colour_mode
+from restoria.inference.restorer import Restorer
+from restoria.io import read_image
+from restoria.metrics.colour import chroma_bleed, colourfulness, frechet_distance
+from restoria.metrics.score import aggregate, hist_similarity, image_scores
+from restoria.models.pretrained import ImageNetFeatures
+from restoria.weights import default_weights
+
+from quality import bundled_test_set  # benchmarks/quality.py builds the same held-out set
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)) if a.size else 0.0
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, help="dataset from `restoria prepare` (default: build one from the bundled photos)")
+    ap.add_argument("--split", default="test")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--weights", nargs="*", default=[], help="NAME=PATH entries (default: restoria=<shipped>)")
+    ap.add_argument("--limit", type=int, help="only the first N photos")
+    ap.add_argument("--crops", type=int, default=4, help="crops per bundled photo")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+
+    data = args.data or bundled_test_set(args.out / "data", args.crops, args.seed)
+    split = args.split if args.data else "test"
+    rows = layout_rows(data, split)[: args.limit]
+    weights = dict(w.split("=", 1) for w in args.weights) or {"restoria": str(default_weights())}
+    photos = [(read_image(r.input, "L"), read_image(r.gt, "RGB"), read_image(r.mask, "L") > 0) for r in rows]
+    features = ImageNetFeatures()
+    true_features = features(gt for _, gt, _ in photos)
+    true_m = np.mean([colourfulness(gt) for _, gt, _ in photos])
+    true_bleed = np.mean([chroma_bleed(gt) for _, gt, _ in photos])
+
+    gray_table = Table(title=f"gray photos with competition damage: {data} ({split}, n={len(rows)})")
+    for col in ("method", "score", "ssim", "masked_ssim", "hist", "colourfulness / truth", "chroma bleed / truth", "Fréchet distance"):
+        gray_table.add_column(col)
+    keep_table = Table(title="colour photos with the damage painted in (default --color auto)")
+    for col in ("method", "PSNR outside the damage", "PSNR inside", "judged colour"):
+        keep_table.add_column(col)
+    toned_table = Table(title="toned monochrome prints of the damaged gray: hue term against the original colours")
+    for col in ("method", *(f"{t} (print itself)" for t in TONES), "judged monochrome"):
+        toned_table.add_column(col)
+
+    for name, path in weights.items():
+        restorer = Restorer([path])
+        outs, scores = [], []
+        for gray, gt, mask in track(photos, description=f"{name}: gray"):
+            out = restorer(gray).restored
+            outs.append(out)
+            scores.append(image_scores(gt, out, mask))
+        agg = aggregate(scores)
+        gray_table.add_row(
+            name, *(f"{agg[k]:.4f}" for k in ("score", "ssim", "masked_ssim", "hist")),
+            f"{np.mean([colourfulness(o) for o in outs]) / true_m:.3f}",
+            f"{np.mean([chroma_bleed(o) for o in outs]) / true_bleed:.3f}",
+            f"{frechet_distance(features(outs), true_features):.1f}",
+        )
+
+        outside, inside, judged = [], [], []
+        for gray, gt, mask in track(photos, description=f"{name}: colour"):
+            painted = np.where(mask[..., None], gray[..., None], gt)
+            out = restorer(painted).restored
+            outside.append(psnr(out[~mask], gt[~mask]))
+            inside.append(psnr(out[mask], gt[mask]))
+            judged.append(colour_mode(painted) == "colour")
+        finite = [p for p in outside if np.isfinite(p)]
+        outside_text = "inf (untouched)" if not finite else f"{np.mean(finite):.2f} ({len(outside) - len(finite)} untouched)"
+        keep_table.add_row(name, outside_text, f"{np.mean(inside):.2f}", f"{np.mean(judged):.0%}")
+
+        cells, mono = [], []
+        for toning, (dark, light) in TONES.items():
+            hist_out, hist_print = [], []
+            for gray, gt, mask in track(photos, description=f"{name}: {toning}"):
+                toned = tone(gray, dark, light)
+                hist_out.append(hist_similarity(gt, restorer(toned).restored))
+                hist_print.append(hist_similarity(gt, toned))
+                mono.append(colour_mode(toned) != "colour")
+            cells.append(f"{np.nanmean(hist_out):.3f} ({np.nanmean(hist_print):.3f})")
+        toned_table.add_row(name, *cells, f"{np.mean(mono):.0%}")
+
+    console = Console()
+    console.print(gray_table, keep_table, toned_table)
+
+
+if __name__ == "__main__":
+    main()
