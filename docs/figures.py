@@ -2,6 +2,12 @@
 
     python docs/figures.py                          # docs/before_after.png (default weights)
     python docs/figures.py --run runs/restore       # + docs/training_curve.png from a run's metrics.csv
+    python docs/figures.py --old-weights runs/previous-restore.safetensors   # + docs/colour.png
+    python docs/figures.py --old-photos DIR         # + docs/old_photos.png: real scans (not in the repo)
+
+docs/colour.png compares the colour of an older default with today's (git show 892e752:src/restoria/
+weights/restore.safetensors > runs/previous-restore.safetensors gives the one before the ImageNet
+colorizer).
 
 The photos are the ones bundled with scikit-image / scikit-learn / matplotlib, never trained on.
 """
@@ -16,12 +22,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import cv2
 import numpy as np
 
 from restoria.commands.examples import bundled_photos
 from restoria.data.damage import apply_damage
 from restoria.imaging import to_gray
 from restoria.inference.restorer import Restorer
+from restoria.io import read_image
 from restoria.metrics.score import image_scores
 
 HERE = Path(__file__).parent
@@ -50,6 +58,53 @@ def before_after(out: Path, names: list[str], weights: Path | None) -> None:
     print(f"wrote {out}")
 
 
+def fit(img: np.ndarray, side: int) -> np.ndarray:
+    """`img` with its longer side brought to `side` (area-averaged), so faces and skies can be judged."""
+    h, w = img.shape[:2]
+    f = side / max(h, w)
+    return cv2.resize(img, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
+
+
+def grid(out: Path, rows: list[list[np.ndarray]], cols: tuple[str, ...], labels: list[str], size: float = 4.0) -> None:
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(size * len(cols), size * len(rows)), squeeze=False)
+    for r, row in enumerate(rows):
+        for c, img in enumerate(row):
+            ax = axes[r, c]
+            ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
+            ax.set_xticks([]), ax.set_yticks([])
+            if r == 0:
+                ax.set_title(cols[c])
+        axes[r, 0].set_ylabel(labels[r])
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    print(f"wrote {out}")
+
+
+def colour_comparison(out: Path, names: list[str], old_weights: Path, weights: Path | None) -> None:
+    """Damaged gray input, the older default's colour, today's, and the original, on whole photos."""
+    photos = bundled_photos()
+    old, new = Restorer([old_weights]), Restorer([weights] if weights else None)
+    rows = []
+    for r, name in enumerate(names):
+        rgb = fit(photos[name], 512)
+        damaged, _ = apply_damage(to_gray(rgb), np.random.default_rng(r))
+        rows.append([damaged, old(damaged).restored, new(damaged).restored, rgb])
+    grid(out, rows, ("damaged gray input", "older default", "default", "original"), names)
+
+
+def old_photo_figure(out: Path, folder: Path, weights: Path | None) -> None:
+    """Real scanned old prints: the scan and the default restore (colour prints keep their colours,
+    monochrome ones are colorized), each stage's damage mask beside them."""
+    restorer = Restorer([weights] if weights else None)
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in {".png", ".jpg", ".jpeg"})
+    rows = []
+    for f in files:
+        rgb = fit(read_image(f, "RGB"), 512)
+        st = restorer(rgb)
+        rows.append([rgb, st.mask, st.restored])
+    grid(out, rows, ("scan", "detected damage", "restored (default)"), [f.stem for f in files])
+
+
 def training_curve(run: Path, out: Path) -> None:
     with open(run / "logs" / "metrics.csv") as fh:
         rows = list(csv.DictReader(fh))
@@ -73,7 +128,14 @@ def main() -> None:
     ap.add_argument("--weights", type=Path, help="weights file (default: the shipped one)")
     ap.add_argument("--run", type=Path, help="a run folder of `restoria train`, for the training curve")
     ap.add_argument("--photos", nargs="*", default=["astronaut", "coffee", "china", "grace_hopper"])
+    ap.add_argument("--old-weights", type=Path, help="an older restorer: docs/colour.png compares it with --weights")
+    ap.add_argument("--old-photos", type=Path, help="a folder of real scanned old photos: docs/old_photos.png")
+    ap.add_argument("--colour-photos", nargs="*", default=["astronaut", "grace_hopper", "china", "coffee", "chelsea", "motorcycle_left"])
     args = ap.parse_args()
+    if args.old_weights:
+        colour_comparison(HERE / "colour.png", args.colour_photos, args.old_weights, args.weights)
+    if args.old_photos:
+        old_photo_figure(HERE / "old_photos.png", args.old_photos, args.weights)
     before_after(HERE / "before_after.png", args.photos, args.weights)
     if args.run:
         training_curve(args.run, HERE / "training_curve.png")

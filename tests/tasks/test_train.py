@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import torch
 import yaml
 from conftest import TINY_MODEL, fixed_batch, fixed_batch_losses, invoke
@@ -12,6 +13,7 @@ from conftest import TINY_MODEL, fixed_batch, fixed_batch_losses, invoke
 from restoria.data.base import layout_rows
 from restoria.data.damage import DamageConfig
 from restoria.data.restore import FreshDamageDataset
+from restoria.imaging import to_uint8
 from restoria.tasks.restore import RestoreTask
 from restoria.weights import load_model, read_metadata
 
@@ -111,3 +113,29 @@ def test_hue_histogram_term_trains_the_colorizer(dataset: Path) -> None:
     task.training_step(batch, 0).backward()
     assert all(p.grad is None for p in task.net.inpainter.parameters())
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in task.net.colorizer.parameters())
+
+
+def test_validation_through_the_shipped_pipeline_scores_what_restore_makes(dataset: Path) -> None:
+    """`val_pipeline: shipped` scores the photos as `restoria restore` would restore them with this
+    network: the shipped detection and FSR fill, then its colorizer. An untrained network's own fill
+    is noise; the shipped fill is not, so the hole scores far better, and the filled gray equals what
+    the Restorer makes of the same photo."""
+    from restoria.inference.restorer import Restorer
+
+    torch.manual_seed(0)
+    rows = layout_rows(dataset, "val")[:2]
+    ds = FreshDamageDataset([r.gt for r in rows], crop=128, damage=DamageConfig(max_bbox=100), flip=False)
+    batch = fixed_batch(ds, 2, ("input", "mask", "gray", "rgb"))
+    masked = {}
+    for mode in ("model", "shipped"):
+        task = RestoreTask(model=TINY_MODEL, val_pipeline=mode).eval()
+        torch.manual_seed(0)
+        task.net = RestoreTask(model=TINY_MODEL).net.eval()  # the same untrained network in both
+        with torch.no_grad():
+            task.validation_step(batch, 0)
+        masked[mode] = float(np.mean([r["masked_ssim"] for r in task._val_scores["score"]]))
+        if mode == "shipped":
+            out = task.pipeline_outputs(batch["input"])
+            expected = Restorer(nets=[task.net], tile=None)(to_uint8(batch["input"][0])).inpainted
+            np.testing.assert_array_equal(to_uint8(out["gray"][0]), expected)
+    assert masked["shipped"] > masked["model"] + 0.1, masked

@@ -112,14 +112,17 @@ class Restorer:
         upscale: int | None = None,
         sr_weights: str | Path | None = None,
         fill: str = "auto",
+        nets: list[RestorerNet] | None = None,
     ) -> None:
+        """`nets` (instead of `weights`) are networks already in memory, e.g. the one a training run
+        is validating."""
         if fill not in FILLS:
             raise ValueError(f"fill must be one of {FILLS}, got {fill!r}")
         if detector not in DETECTORS:
             raise ValueError(f"detector must be one of {DETECTORS}, got {detector!r}")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        self.models: list[RestorerNet] = [load_backend_model(w, backend, device) for w in (weights or [None])]
+        self.models: list[RestorerNet] = nets or [load_backend_model(w, backend, device) for w in (weights or [None])]
         self.device = device
         self.tile = tile
         self.color_strength = color_strength
