@@ -40,7 +40,7 @@ from restoria.metrics.score import aggregate, hist_similarity, image_scores
 from restoria.models.pretrained import ImageNetFeatures
 from restoria.weights import default_weights
 
-from quality import bundled_test_set  # benchmarks/quality.py builds the same held-out set
+from quality import held_out_arguments, held_out_data  # the same held-out photos as benchmarks/quality.py
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -50,17 +50,11 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, help="dataset from `restoria prepare` (default: build one from the bundled photos)")
-    ap.add_argument("--split", default="test")
-    ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--weights", nargs="*", default=[], help="NAME=PATH entries (default: restoria=<shipped>)")
+    held_out_arguments(ap)
     ap.add_argument("--limit", type=int, help="only the first N photos")
-    ap.add_argument("--crops", type=int, default=4, help="crops per bundled photo")
-    ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
-    data = args.data or bundled_test_set(args.out / "data", args.crops, args.seed)
-    split = args.split if args.data else "test"
+    data, split = held_out_data(args)
     rows = layout_rows(data, split)[: args.limit]
     weights = dict(w.split("=", 1) for w in args.weights) or {"restoria": str(default_weights())}
     photos = [(read_image(r.input, "L"), read_image(r.gt, "RGB"), read_image(r.mask, "L") > 0) for r in rows]

@@ -64,21 +64,32 @@ def run_method(name: str, data: Path, split: str, out: Path, restorer: Restorer 
     return pred, float(np.mean(saturation))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def held_out_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options every quality benchmark shares: which held-out photos, where to write, which weights."""
     ap.add_argument("--data", type=Path, help="dataset from `restoria prepare` (default: build one from the bundled photos)")
     ap.add_argument("--split", default="test")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--weights", nargs="*", default=[], help="NAME=PATH entries (default: restoria=<shipped>)")
     ap.add_argument("--crops", type=int, default=4, help="crops per bundled photo")
     ap.add_argument("--seed", type=int, default=1)
+
+
+def held_out_data(args: argparse.Namespace) -> tuple[Path, str]:
+    """(dataset, split) the options name: a prepared split, or the bundled photos' test set."""
+    if args.data:
+        return args.data, args.split
+    return bundled_test_set(args.out / "data", args.crops, args.seed), "test"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    held_out_arguments(ap)
     ap.add_argument("--detectors", nargs="*", default=["both"], help="damage detection(s) to compare: model, flat, both")
     ap.add_argument("--backends", nargs="*", default=["torch"], help="torch and/or onnx (onnxruntime)")
     ap.add_argument("--fills", nargs="*", default=["auto"], help="the damage's fill(s) to compare: auto, model, ns, telea")
     args = ap.parse_args()
 
-    data = args.data or bundled_test_set(args.out / "data", args.crops, args.seed)
-    split = args.split if args.data else "test"
+    data, split = held_out_data(args)
     weights = dict(w.split("=", 1) for w in args.weights) or {"restoria": str(default_weights())}
     methods: dict[str, Restorer | None] = {"gray input": None, "telea": None}
     for n, p in weights.items():

@@ -65,7 +65,7 @@ def fit(img: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(img, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
 
 
-def grid(out: Path, rows: list[list[np.ndarray]], cols: tuple[str, ...], labels: list[str], size: float = 4.0) -> None:
+def grid(out: Path, rows: list[list[np.ndarray]], cols: tuple[str, ...], labels: list[str], size: float = 4.0, dpi: int = 72) -> None:
     fig, axes = plt.subplots(len(rows), len(cols), figsize=(size * len(cols), size * len(rows)), squeeze=False)
     for r, row in enumerate(rows):
         for c, img in enumerate(row):
@@ -76,7 +76,7 @@ def grid(out: Path, rows: list[list[np.ndarray]], cols: tuple[str, ...], labels:
                 ax.set_title(cols[c])
         axes[r, 0].set_ylabel(labels[r])
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
+    fig.savefig(out, dpi=dpi)
     print(f"wrote {out}")
 
 
