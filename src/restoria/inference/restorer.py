@@ -60,7 +60,7 @@ class Restoration:
 
     mask: np.ndarray  # (H, W), 255 = damaged (detect)
     inpainted: np.ndarray  # (H, W) the gray with its damage filled (fill)
-    colorized: np.ndarray  # (H, W, 3) colour of the filled gray (colorize)
+    colorized: np.ndarray  # (H, W, 3) colour of the filled gray (colorize), or a kept colour photo with its damage filled
     restored: np.ndarray  # (H, W, 3) the result at the input's size
     p_damaged: float | None = None  # the classifier's answer, when one was asked
     upscaled: np.ndarray | None = None  # (H*s, W*s, 3) the restored photo super-resolved (upscale)
