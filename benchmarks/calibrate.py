@@ -26,7 +26,7 @@ from restoria.data.base import layout_rows
 from restoria.imaging import to_tensor, to_uint8
 from restoria.inference.restorer import Restorer
 from restoria.io import read_image
-from restoria.metrics.score import aggregate, image_scores
+from restoria.metrics.score import CompetitionScore
 from restoria.weights import ship
 
 
@@ -49,7 +49,7 @@ def main() -> None:
     temps: list[float | None] = list(args.temperatures) if model.bins is not None else [None]
     biases = list(itertools.product(args.biases, args.biases))
     combos = [(t, g, b) for t in temps for g in args.gains for b in biases]
-    scores: dict[tuple, list[dict[str, float]]] = {c: [] for c in combos}
+    scores = {c: CompetitionScore() for c in combos}
     for row in track(rows, description="calibrating"):
         gray, true, mask = read_image(row.input, "L"), read_image(row.gt, "RGB"), read_image(row.mask, "L")
         x = to_tensor(restorer(gray).inpainted)[None]
@@ -61,8 +61,8 @@ def main() -> None:
                 color = model.chroma(raw, x.shape[-2:], t)
                 for g, b in itertools.product(args.gains, biases):
                     pred = to_uint8(model.to_rgb(x, color, g, b)[0])
-                    scores[(t, g, b)].append(image_scores(true, pred, mask))
-    results = {c: aggregate(s) for c, s in scores.items()}
+                    scores[(t, g, b)].update(true, pred, mask)
+    results = {c: s.compute() for c, s in scores.items()}
     ranked = sorted(results, key=lambda c: -results[c]["score"])
     table = Table(title=f"chroma calibration on {args.data} ({args.split}, n={len(rows)}), best 8 and uncalibrated")
     for col in ("T", "gain", "bias (Cb, Cr)", "score", "ssim", "masked_ssim", "hist"):

@@ -23,9 +23,9 @@ photos by default, or a prepared split), for each weights file given (the shippe
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
+from quality import held_out_arguments, held_out_data  # the same held-out photos as benchmarks/quality.py
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
@@ -36,11 +36,9 @@ from restoria.inference.colour_mode import colour_mode
 from restoria.inference.restorer import Restorer
 from restoria.io import read_image
 from restoria.metrics.colour import chroma_bleed, colourfulness, frechet_distance
-from restoria.metrics.score import aggregate, hist_similarity, image_scores
+from restoria.metrics.score import CompetitionScore, hist_similarity
 from restoria.models.pretrained import ImageNetFeatures
 from restoria.weights import default_weights
-
-from quality import held_out_arguments, held_out_data  # the same held-out photos as benchmarks/quality.py
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -75,12 +73,12 @@ def main() -> None:
 
     for name, path in weights.items():
         restorer = Restorer([path])
-        outs, scores = [], []
+        outs, score = [], CompetitionScore()
         for gray, gt, mask in track(photos, description=f"{name}: gray"):
             out = restorer(gray).restored
             outs.append(out)
-            scores.append(image_scores(gt, out, mask))
-        agg = aggregate(scores)
+            score.update(gt, out, mask)
+        agg = score.compute()
         gray_table.add_row(
             name, *(f"{agg[k]:.4f}" for k in ("score", "ssim", "masked_ssim", "hist")),
             f"{np.mean([colourfulness(o) for o in outs]) / true_m:.3f}",

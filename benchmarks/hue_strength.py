@@ -19,7 +19,7 @@ from rich.progress import track
 from restoria.data.base import layout_rows
 from restoria.inference.restorer import Restorer
 from restoria.io import read_image
-from restoria.metrics.score import aggregate, image_scores
+from restoria.metrics.score import CompetitionScore
 
 
 def main() -> None:
@@ -39,8 +39,10 @@ def main() -> None:
     for strength, gain, temperature in itertools.product(args.strengths, args.gains, args.temperatures):
         model.hue_strength, restorer.color_strength, model.hue_temperature = strength, gain, temperature
         name = f"strength {strength:g} gain {gain:g} temperature {temperature:g}"
-        scores = [image_scores(gt, restorer(gray).restored, mask) for gray, gt, mask in track(photos, name)]
-        agg = aggregate(scores)
+        score = CompetitionScore()
+        for gray, gt, mask in track(photos, name):
+            score.update(gt, restorer(gray).restored, mask)
+        agg = score.compute()
         print(f"{name}: " + ", ".join(f"{k} {agg[k]:.4f}" for k in ("score", "ssim", "masked_ssim", "hist")), flush=True)
 
 

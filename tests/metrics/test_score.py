@@ -8,7 +8,7 @@ import pytest
 from conftest import direct_score
 
 from restoria.data.damage import apply_damage
-from restoria.metrics.score import aggregate, hist_similarity, image_scores
+from restoria.metrics.score import CompetitionScore, hist_similarity, image_scores
 
 
 def degraded(img: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -62,9 +62,13 @@ def test_undefined_term_counts_zero(photos: dict[str, np.ndarray]) -> None:
     assert s["score"] == pytest.approx(0.2 * s["ssim"] + 0.4 * s["hist"])
 
 
-def test_aggregate_is_mean_of_terms(photos: dict[str, np.ndarray]) -> None:
-    rows = [image_scores(photos[n], *degraded(photos[n], i)) for i, n in enumerate(["astronaut", "chelsea"])]
-    agg = aggregate(rows)
+def test_set_score_is_mean_of_terms(photos: dict[str, np.ndarray]) -> None:
+    pairs = [(photos[n], *degraded(photos[n], i)) for i, n in enumerate(["astronaut", "chelsea"])]
+    rows = [image_scores(*p) for p in pairs]
+    metric = CompetitionScore()
+    for p in pairs:
+        metric.update(*p)
+    agg = metric.compute()
     for k in ("ssim", "masked_ssim", "hist", "score"):
         assert agg[k] == pytest.approx(np.mean([r[k] for r in rows]))
     assert agg["n"] == 2

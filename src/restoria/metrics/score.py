@@ -76,20 +76,11 @@ def image_scores(true: np.ndarray, pred: np.ndarray, mask: np.ndarray) -> dict[s
     return s
 
 
-def aggregate(per_image: list[dict[str, float]]) -> dict[str, float]:
-    """Mean of each component over images (the competition averages each term over the test set)."""
-    out: dict[str, float] = {}
-    for key in ("ssim", "masked_ssim", "hist"):
-        out[key] = float(np.mean([r[key] for r in per_image])) if per_image else float("nan")
-    out["score"] = sum(WEIGHTS[k] * out[k] for k in WEIGHTS)
-    out["n"] = len(per_image)
-    return out
-
-
 class CompetitionScore(Metric):
-    """The score over a set of images as a torchmetrics Metric: each process scores its own images and
-    the per-term sums are added across processes when it is computed, so the mean covers all of them,
-    as `aggregate` does in one process."""
+    """The score over a set of images as a torchmetrics Metric, the one place the set's score is formed
+    (training, `evaluate`, the benchmarks): the competition averages each term over the test set, then
+    weights them. Each process scores its own images and the per-term sums are added across processes
+    when it is computed, so the mean covers all of them."""
 
     full_state_update = False
 

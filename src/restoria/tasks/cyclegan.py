@@ -15,12 +15,13 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
+from torchmetrics import MeanMetric
 
 from restoria.imaging import to_uint8
 from restoria.losses import GAN_MODES, cycle_consistency_loss, gan_discriminator_loss, gan_generator_loss, identity_loss
-from restoria.metrics.score import aggregate, image_scores, mean_saturation
+from restoria.metrics.score import CompetitionScore, mean_saturation
 from restoria.models import create_model
-from restoria.tasks.common import figure_path, uncounted
+from restoria.tasks.common import build_optimizer, build_schedule, figure_path, uncounted
 from restoria.tasks.sample import save_grid
 
 
@@ -78,24 +79,16 @@ class CycleGANTask(L.LightningModule):
         if cfg["identity"] and self.net.channels_a != self.net.channels_b:
             raise ValueError("loss.identity needs domains with the same number of channels; set it to 0")
         self.loss_cfg = cfg
-        self.optim_cfg = {"lr": 2e-4, "betas": (0.5, 0.999), "decay_from": 0.5, **(optimizer or {})}
+        self.optim_cfg = {"name": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "schedule": "linear_decay", "decay_from": 0.5, **(optimizer or {})}
         self.pool_a, self.pool_b = ImagePool(int(cfg["pool"])), ImagePool(int(cfg["pool"]))
-        self._val: list[dict[str, float]] = []
-        self._cycle: list[float] = []
+        self.val_score = CompetitionScore()  # on paired validation sets only
+        self.val_cycle, self.val_saturation = MeanMetric(), MeanMetric()
 
     def configure_optimizers(self) -> Any:
         c = self.optim_cfg
-        betas = tuple(c["betas"])
-        opt_g = torch.optim.Adam(self.net.parameters(), lr=c["lr"], betas=betas)
-        opt_d = torch.optim.Adam([*self.disc_a.parameters(), *self.disc_b.parameters()], lr=c["lr"], betas=betas)
-        scheds = [torch.optim.lr_scheduler.LambdaLR(o, self._linear_decay) for o in (opt_g, opt_d)]
-        return [opt_g, opt_d], [{"scheduler": s, "interval": "step"} for s in scheds]
-
-    def _linear_decay(self, step: int) -> float:
-        """The paper's schedule: constant, then linearly to 0 over the last (1 - decay_from) of the run."""
-        total = max(1, int(self.trainer.estimated_stepping_batches))
-        start = self.optim_cfg["decay_from"] * total
-        return 1.0 if step < start else max(0.0, 1.0 - (step - start) / max(1.0, total - start))
+        opt_g = build_optimizer(self.net.parameters(), c)
+        opt_d = build_optimizer([*self.disc_a.parameters(), *self.disc_b.parameters()], c)
+        return [opt_g, opt_d], [build_schedule(o, self, c) for o in (opt_g, opt_d)]
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
         return self.net(a)
@@ -144,13 +137,14 @@ class CycleGANTask(L.LightningModule):
         real_a, real_b = batch["a"] * 2 - 1, batch["b"] * 2 - 1
         fake_b, fake_a = self.net.a_to_b(real_a), self.net.b_to_a(real_b)
         cycle = (self.net.b_to_a(fake_b) - real_a).abs().mean() + (self.net.a_to_b(fake_a) - real_b).abs().mean()
-        self._cycle.append(float(cycle))
+        self.val_cycle.update(cycle)
         colour = (fake_b + 1) / 2
         if self._paired() and self.net.channels_b == 3:
             for i in range(len(colour)):
                 true, pred = to_uint8(batch["b"][i]), to_uint8(colour[i])
                 whole = np.ones(true.shape[:2], dtype=np.uint8)  # no lost region: the colour of everything counts
-                self._val.append(image_scores(true, pred, whole) | {"saturation": mean_saturation(pred)})
+                self.val_score.update(true, pred, whole)
+                self.val_saturation.update(mean_saturation(pred))
         if batch_idx == 0:
             path = figure_path(self, "cyclegan")
             if path is not None:  # rows: A, A -> B, B, B -> A
@@ -161,10 +155,11 @@ class CycleGANTask(L.LightningModule):
         return bool(getattr(dm, "paired_val", False))
 
     def on_validation_epoch_end(self) -> None:
-        logs = {"val/cycle": float(np.mean(self._cycle)) if self._cycle else float("nan")}
-        if self._val:
-            agg = aggregate(self._val)
-            logs |= {f"val/{k}": agg[k] for k in ("ssim", "hist", "score")}
-            logs["val/saturation"] = float(np.mean([r["saturation"] for r in self._val]))
-        self._val, self._cycle = [], []
-        self.log_dict(logs, prog_bar=True, sync_dist=True)
+        logs = {"val/cycle": float(self.val_cycle.compute())}
+        if self.val_score.update_count:
+            score = self.val_score.compute()
+            logs |= {f"val/{k}": score[k] for k in ("ssim", "hist", "score")}
+            logs["val/saturation"] = float(self.val_saturation.compute())
+        for metric in (self.val_cycle, self.val_score, self.val_saturation):
+            metric.reset()
+        self.log_dict(logs, prog_bar=True)  # the metrics already cover every process's photos

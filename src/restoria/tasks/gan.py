@@ -34,7 +34,7 @@ from restoria.losses import (
     wasserstein_generator_loss,
 )
 from restoria.models import create_model
-from restoria.tasks.common import figure_path
+from restoria.tasks.common import build_optimizer, figure_path
 from restoria.tasks.sample import draw, save_grid
 
 GAN_KINDS = ("gan", "wgan_gp")
@@ -86,9 +86,8 @@ class GANTask(L.LightningModule):
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         c = self.optim_cfg
-        betas = tuple(c["betas"])
-        opt_g = torch.optim.Adam(self.net.parameters(), lr=c["lr"], betas=betas)
-        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=c["d_lr"] or c["lr"], betas=betas)
+        opt_g = build_optimizer(self.net.parameters(), c)
+        opt_d = build_optimizer(self.discriminator.parameters(), c | {"lr": c["d_lr"] or c["lr"]})
         return [opt_g, opt_d]
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import lightning as L
-import numpy as np
 import torch
 import torch.nn.functional as F
 from kornia.color import rgb_to_ycbcr
+from torch import nn
+from torchmetrics import MeanMetric
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
-from restoria.distributed import gather_objects
 from restoria.imaging import to_tensor, to_uint8
 from restoria.inference.colour import to_uint8_keep_hue
 from restoria.inference.restorer import Restorer
 from restoria.losses import hue_classification_loss, hue_histogram_loss, masked_l1, masked_ssim_loss, reconstruction_loss
-from restoria.metrics.score import aggregate, image_scores, mean_saturation
+from restoria.metrics.score import CompetitionScore, mean_saturation
 from restoria.models import create_model
 from restoria.models.two_stage.hue import hue_index
+from restoria.tasks.common import configure_optimizer
 
 
 class RestoreTask(L.LightningModule):
@@ -76,12 +76,15 @@ class RestoreTask(L.LightningModule):
         self.val_chroma_gains = list(val_chroma_gains or [])
         self.val_psnr = PeakSignalNoiseRatio(data_range=1.0)
         self.val_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
-        self._val_scores: dict[str, list[dict[str, float]]] = {}
+        # the score of the shipped output, and of the colour at each extra chroma gain; torchmetrics
+        # adds every process's photos when they are computed
+        self.val_scores = nn.ModuleDict({gain_key(g): CompetitionScore() for g in [None, *self.val_chroma_gains]})
+        self.val_saturation = nn.ModuleDict({k: MeanMetric() for k in ("pred", "true")})
 
     def forward(self, gray: torch.Tensor, chroma_gain: float | None = None) -> dict[str, torch.Tensor]:
         return self.net(gray, chroma_gain)
 
-    def train(self, mode: bool = True) -> "RestoreTask":
+    def train(self, mode: bool = True) -> RestoreTask:
         """Frozen sub-networks stay in eval mode, so their batch-norm statistics do not drift."""
         super().train(mode)
         for sub in self.frozen:
@@ -182,54 +185,37 @@ class RestoreTask(L.LightningModule):
         out = self.pipeline_outputs(batch["input"]) if self.val_pipeline == "shipped" else self.net(batch["input"])
         self.val_psnr(out["rgb"], batch["rgb"])
         self.val_ssim(out["rgb"], batch["rgb"])
-        gains = {"score": None, **{f"score_gain{g:g}": g for g in self.val_chroma_gains}}
-        for name, gain in gains.items():
+        for gain in [None, *self.val_chroma_gains]:
             rgb = out["rgb"] if gain is None else self.net.colorize(out["gray"], gain)
             for i in range(len(rgb)):
                 true = to_uint8(batch["rgb"][i])
                 pred = to_uint8_keep_hue(rgb[i])
-                mask = batch["mask"][i, 0].cpu().numpy() > 0.5
-                row = image_scores(true, pred, mask)
+                self.val_scores[gain_key(gain)].update(true, pred, batch["mask"][i, 0].cpu().numpy() > 0.5)
                 if gain is None:  # how vivid: pix2pix-style training should raise it towards the truth's
-                    row |= {"saturation": mean_saturation(pred), "saturation_true": mean_saturation(true)}
-                self._val_scores.setdefault(name, []).append(row)
+                    self.val_saturation["pred"].update(mean_saturation(pred))
+                    self.val_saturation["true"].update(mean_saturation(true))
 
     def on_validation_epoch_end(self) -> None:
         logs: dict[str, float] = {"val/psnr": float(self.val_psnr.compute()), "val/tm_ssim": float(self.val_ssim.compute())}
-        self.val_psnr.reset()
-        self.val_ssim.reset()
-        # every rank scored its own photos: the score is the mean over all of them
-        gathered = gather_objects(self._val_scores)
-        for name in dict.fromkeys(k for part in gathered for k in part):
-            rows = [row for part in gathered for row in part.get(name, [])]
-            agg = aggregate(rows)
-            if name == "score":
-                logs.update({f"val/{k}": agg[k] for k in ("ssim", "masked_ssim", "hist", "score")})
-                logs.update({f"val/{k}": float(np.mean([r[k] for r in rows])) for k in ("saturation", "saturation_true")})
-            else:
-                logs[f"val/{name}"] = agg["score"]
-        self._val_scores = {}
-        score = logs.pop("val/score")
-        self.log_dict(logs, sync_dist=True)
-        self.log("val/score", score, prog_bar=True, sync_dist=True)
+        logs |= {"val/saturation": float(self.val_saturation["pred"].compute()), "val/saturation_true": float(self.val_saturation["true"].compute())}
+        for gain in self.val_chroma_gains:
+            logs[f"val/score_gain{gain:g}"] = self.val_scores[gain_key(gain)].compute()["score"]
+        shipped = self.val_scores[gain_key(None)].compute()
+        logs |= {f"val/{k}": shipped[k] for k in ("ssim", "masked_ssim", "hist")}
+        for metric in [self.val_psnr, self.val_ssim, *self.val_scores.values(), *self.val_saturation.values()]:
+            metric.reset()
+        # every metric already covers all processes' photos
+        self.log_dict(logs)
+        self.log("val/score", shipped["score"], prog_bar=True)
 
     def configure_optimizers(self) -> Any:
-        cfg = self.optim_cfg
-        opt = torch.optim.AdamW([p for p in self.parameters() if p.requires_grad], lr=cfg["lr"], weight_decay=cfg["weight_decay"])
-        if cfg["schedule"] != "cosine":
-            return opt
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, self._cosine)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        return configure_optimizer(self, self.optim_cfg, default="adamw")
 
-    def _cosine(self, step: int) -> float:
-        """Linear warm-up over 5% of the run, then cosine to 1% of the peak. The length is read from
-        the trainer at every step, so a run resumed with a larger --max-steps stretches its schedule."""
-        total = max(1, int(self.trainer.estimated_stepping_batches))
-        warm = max(1, total // 20)
-        if step < warm:
-            return (step + 1) / warm
-        progress = min(1.0, (step - warm) / max(1, total - warm))
-        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
+
+def gain_key(gain: float | None) -> str:
+    """The validation metric's name for a chroma gain (None: the colour as shipped); no dots, which
+    module names cannot hold."""
+    return "shipped" if gain is None else f"gain{gain:g}".replace(".", "_")
 
 
 def load_matching(net: torch.nn.Module, path: str) -> set[str]:

@@ -16,7 +16,7 @@ import torch
 
 from restoria.losses import GAN_MODES, gan_discriminator_loss, gan_generator_loss
 from restoria.models import create_model
-from restoria.tasks.common import uncounted
+from restoria.tasks.common import build_optimizer, build_schedule, trainable, uncounted
 from restoria.tasks.restore import RestoreTask
 
 GAN_DEFAULTS: dict[str, Any] = {"gan": 0.02, "gan_mode": "nonsaturating"}
@@ -48,13 +48,10 @@ class AdversarialRestoreTask(RestoreTask):
 
     def configure_optimizers(self) -> Any:
         c = self.optim_cfg
-        params = [p for p in self.net.parameters() if p.requires_grad]
-        opt_g = torch.optim.AdamW(params, lr=c["lr"], weight_decay=c["weight_decay"])
-        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=c["d_lr"], betas=tuple(c["d_betas"]))
-        if c["schedule"] != "cosine":
-            return [opt_g, opt_d]
-        sched = torch.optim.lr_scheduler.LambdaLR(opt_g, self._cosine)
-        return [opt_g, opt_d], [{"scheduler": sched, "interval": "step"}]
+        opt_g = build_optimizer(trainable(self.net), c, default="adamw")
+        opt_d = build_optimizer(self.discriminator.parameters(), {"name": "adam", "lr": c["d_lr"], "betas": c["d_betas"]})
+        sched = build_schedule(opt_g, self, c)
+        return ([opt_g, opt_d], [sched]) if sched else [opt_g, opt_d]
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         opt_g, opt_d = self.optimizers()

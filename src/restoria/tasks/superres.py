@@ -22,7 +22,7 @@ from restoria.data.superres import bicubic_down, bicubic_up
 from restoria.losses import gan_discriminator_loss, gan_generator_loss, reconstruction_loss
 from restoria.metrics.superres import sr_scores
 from restoria.models import create_model
-from restoria.tasks.common import configure_optimizer
+from restoria.tasks.common import build_optimizer, configure_optimizer, trainable
 from restoria.tasks.restore import load_matching
 
 
@@ -138,7 +138,6 @@ class SuperResTask(L.LightningModule):
     def configure_optimizers(self) -> Any:
         if not self.adversarial:
             return configure_optimizer(self, self.optim_cfg)
-        betas = tuple(self.optim_cfg.get("betas", (0.9, 0.999)))
-        opt_g = torch.optim.Adam([p for p in self.net.parameters() if p.requires_grad], lr=self.optim_cfg["lr"], betas=betas)
-        opt_d = torch.optim.Adam(self.disc.parameters(), lr=self.d_lr, betas=betas)
+        opt_g = build_optimizer(trainable(self.net), self.optim_cfg)
+        opt_d = build_optimizer(self.disc.parameters(), self.optim_cfg | {"lr": self.d_lr})
         return [opt_g, opt_d]
