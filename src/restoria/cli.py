@@ -202,7 +202,7 @@ CLASSIFIER_HELP = "damaged/clean classifier weights run first, or 'none' (defaul
 TTA_HELP = "also run each network on the mirrored photo and average (2x the time)"
 UPSCALE_HELP = "last stage: super-resolve the result 2x or 4x (SRResNet, tiled); --save-stages adds <name>.restored.png before it"
 FILL_HELP = "the damage's fill: auto (a refining model's refiner, else FSR), model (each model's own U-Net), ns, telea or fsr (OpenCV's Navier-Stokes, Telea, Frequency Selective Reconstruction alone)"
-BACKEND_HELP = "torch, or onnx (onnxruntime; --weights may name an exported NAME.fill.onnx)"
+BACKEND_HELP = "torch, or onnx (onnxruntime for every network; --weights may name an exported NAME.fill.onnx, --segmenter/--classifier/--sr-weights a NAME.onnx)"
 
 
 def _restorer(
@@ -400,10 +400,13 @@ def sample(
 
 @app.command()
 def export(
-    out: Path = typer.Option(..., "--out", help="folder for NAME.fill.onnx and NAME.color.onnx"),
-    weights: Optional[Path] = typer.Option(None, "--weights", help="weights file (default: the shipped restorer)"),
+    out: Path = typer.Option(..., "--out", help="folder for NAME.onnx, or a restorer's NAME.fill.onnx and NAME.color.onnx"),
+    weights: Optional[Path] = typer.Option(
+        None, "--weights", help="weights of a restorer, damage segmenter, classifier or SR model (default: the shipped restorer)"
+    ),
 ) -> None:
-    """ONNX files of a restorer's two stages, for `--backend onnx` or any onnxruntime deployment."""
+    """ONNX files of a network, for `--backend onnx` or any onnxruntime deployment: a restorer's stage
+    graphs, or one graph of a segmenter, classifier or super-resolution model (told from its metadata)."""
     from restoria.inference.onnx_backend import export_onnx
 
     try:

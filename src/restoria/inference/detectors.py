@@ -1,4 +1,5 @@
-"""The learned detectors at inference: the damage segmenter (tiled, any size) and the damaged/clean classifier."""
+"""The learned detectors at inference: the damage segmenter (tiled, any size) and the damaged/clean
+classifier, each on torch or on its onnxruntime twin (`backend`)."""
 
 from __future__ import annotations
 
@@ -7,38 +8,44 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from restoria.inference.net import ClassifierNet, SegmenterNet
+
 
 class Segmenter:
     """A trained damage segmenter (`restoria train --config configs/segment.yaml`) over photos of any
     size: tiled like the restorer, so memory stays bounded."""
 
-    def __init__(self, weights: str | Path, device: str = "cpu") -> None:
-        from restoria.weights import load_model
+    def __init__(self, weights: str | Path, device: str = "cpu", backend: str = "torch") -> None:
+        """`backend` "onnx" runs the U-Net on onnxruntime (`weights` may then be an exported `.onnx`)."""
+        from restoria.inference.onnx_nets import OnnxSegmenter, load_net
+        from restoria.models.segmenter import side_multiple
 
-        self.net = load_model(weights, device)
+        self.net: SegmenterNet = load_net(weights, backend, device, OnnxSegmenter)
         self.in_channels = int(self.net.meta["model"].get("in_channels", 1))
+        self.multiple = side_multiple(self.net.meta["model"])
         self.device = device
 
     @torch.inference_mode()
     def __call__(self, gray: torch.Tensor, tile: int | None = 1024) -> torch.Tensor:
         """(1, 1, H, W) gray in [0, 1] -> damage probability (1, 1, H, W)."""
         from restoria.inference.tiling import run_tiled
-        from restoria.models.segmenter import segment_logits
+        from restoria.models.segmenter import run_padded
 
         x = gray.expand(-1, self.in_channels, -1, -1)
-        return run_tiled(lambda t: torch.sigmoid(segment_logits(self.net, t)), x, tile)
+        return run_tiled(lambda t: torch.sigmoid(run_padded(self.net, t, self.multiple)), x, tile)
 
 
 class DamageClassifier:
     """A trained damaged/clean classifier (`restoria train --config configs/classify.yaml`): the whole
     photo, resized as in training, -> probability that it is damaged."""
 
-    def __init__(self, weights: str | Path, device: str = "cpu") -> None:
-        from restoria.weights import load_model
+    def __init__(self, weights: str | Path, device: str = "cpu", backend: str = "torch") -> None:
+        """`backend` "onnx" runs the network on onnxruntime (`weights` may then be an exported `.onnx`)."""
+        from restoria.inference.onnx_nets import OnnxClassifier, load_net
+        from restoria.models.classifier import input_side
 
-        self.net = load_model(weights, device)
-        cfg = self.net.meta.get("config", {})
-        self.size = int(cfg.get("data", {}).get("size", 160))
+        self.net: ClassifierNet = load_net(weights, backend, device, OnnxClassifier)
+        self.size = input_side(self.net.meta)
         self.in_channels = int(self.net.meta["model"].get("in_channels", 1))
         self.device = device
 

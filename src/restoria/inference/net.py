@@ -1,12 +1,15 @@
-"""The interface the restore pipeline needs from a two-stage restorer, written down once: the torch
-model (`restoria.models.two_stage.TwoStageRestorer`) and its onnxruntime twin
-(`restoria.inference.onnx_backend.OnnxRestorer`) both offer it, so the pipeline cannot tell them apart."""
+"""The interfaces the restore pipeline needs from its networks, written down once per kind: the torch
+models and their onnxruntime twins (`restoria.inference.onnx_backend.OnnxRestorer`, and
+`OnnxSegmenter`, `OnnxClassifier`, `OnnxUpscaler` in `restoria.inference.onnx_nets`) both offer them,
+so the pipeline cannot tell them apart."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
 import torch
+
+BACKENDS = ("torch", "onnx")  # what runs the networks: PyTorch, or onnxruntime on their exported graphs
 
 
 class RestorerNet(Protocol):
@@ -31,4 +34,36 @@ class RestorerNet(Protocol):
 
     def to_rgb(self, gray: torch.Tensor, color: torch.Tensor, chroma_gain: float | None = None) -> torch.Tensor:
         """The colour network's output over the gray -> RGB."""
+        ...
+
+
+class SegmenterNet(Protocol):
+    """The damage segmenter's U-Net (`restoria.models.segmenter`)."""
+
+    meta: dict[str, Any]  # the weights' metadata; meta["model"] is the model config
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, in_channels, H, W) in [0, 1], H and W multiples of `side_multiple(meta["model"])` ->
+        damage logits (B, 1, H, W)."""
+        ...
+
+
+class ClassifierNet(Protocol):
+    """The damaged/clean classifier (`restoria.models.classifier`)."""
+
+    meta: dict[str, Any]  # the weights' metadata; meta["config"] holds the training input size
+
+    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, in_channels, S, S) in [0, 1] at the trained size S -> P(damaged) per image (B,)."""
+        ...
+
+
+class UpscalerNet(Protocol):
+    """A super-resolution model (`restoria.models.srresnet.SRResNet`)."""
+
+    meta: dict[str, Any]
+    scale: int
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, h, w) in [0, 1] -> (B, C, h * scale, w * scale)."""
         ...

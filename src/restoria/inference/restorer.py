@@ -31,7 +31,7 @@ from restoria.inference.colour import colorize
 from restoria.inference.colour_mode import colour_mode
 from restoria.inference.detectors import DamageClassifier, Segmenter
 from restoria.inference.flat import combine_detections, drop_small_regions
-from restoria.inference.net import RestorerNet
+from restoria.inference.net import BACKENDS, RestorerNet
 from restoria.inference.tiling import flip_tta, run_tiled
 from restoria.inference.upscaler import Upscaler
 from restoria.io import is_gray
@@ -43,7 +43,6 @@ STAGES = ("detect", "fill", "colorize", "upscale")
 STAGE_FILES = {"detect": "mask", "fill": "inpainted", "colorize": "colorized", "upscale": "restored"}
 
 DETECTORS = ("model", "flat", "both")
-BACKENDS = ("torch", "onnx")
 # auto: a refining model's refiner, else opencv-contrib's FSR fill (the model card compares the fills);
 # model: each model's own; ns/telea/fsr: that method alone
 FILLS = ("auto", "model", *METHODS)
@@ -95,6 +94,7 @@ class Restorer:
     Damage is found by a learned detector (the dedicated segmenter when one is given or shipped, else
     the inpainter's own damage head) and/or flat-fill detection; a classifier, when given or shipped,
     first decides whether the photo is damaged at all (below `threshold` nothing is filled).
+    `backend` "onnx" runs every one of these networks, and the upscaler, on onnxruntime.
     """
 
     def __init__(
@@ -128,11 +128,11 @@ class Restorer:
         self.color_strength = color_strength
         self.detector = detector
         seg, cls = shipped_or(segmenter, "segment.safetensors"), shipped_or(classifier, "classify.safetensors")
-        self.segmenter = Segmenter(seg, device) if seg else None
-        self.classifier = DamageClassifier(cls, device) if cls else None
+        self.segmenter = Segmenter(seg, device, backend) if seg else None
+        self.classifier = DamageClassifier(cls, device, backend) if cls else None
         self.threshold = threshold
         self.tta = tta  # flip test-time augmentation of every network
-        self.upscaler = Upscaler(upscale, sr_weights, device) if upscale else None
+        self.upscaler = Upscaler(upscale, sr_weights, device, backend=backend) if upscale else None
         self.fill_method = fill
 
     def _run(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:

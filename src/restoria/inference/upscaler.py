@@ -9,21 +9,32 @@ import numpy as np
 import torch
 
 from restoria.imaging import to_tensor, to_uint8
+from restoria.inference.net import UpscalerNet
+from restoria.inference.onnx_nets import OnnxUpscaler, load_net
 from restoria.inference.tiling import run_tiled
 from restoria.io import InputError
-from restoria.weights import default_weights, load_model
+from restoria.weights import default_weights
 
 
 class Upscaler:
     """The super-resolution stage: an SR model (the shipped `sr_x{scale}` weights unless `weights` names
     others) on overlapping tiles of `tile` input pixels, so memory stays bounded at any size.
-    uint8 RGB (or gray) in, `scale` times larger uint8 out (gray stays gray)."""
+    uint8 RGB (or gray) in, `scale` times larger uint8 out (gray stays gray). `backend` "onnx" runs the
+    model on onnxruntime (`weights` may then be an exported `.onnx`)."""
 
-    def __init__(self, scale: int, weights: str | Path | None = None, device: str = "cpu", tile: int | None = 256, overlap: int = 24) -> None:
+    def __init__(
+        self,
+        scale: int,
+        weights: str | Path | None = None,
+        device: str = "cpu",
+        tile: int | None = 256,
+        overlap: int = 24,
+        backend: str = "torch",
+    ) -> None:
         path = Path(weights) if weights else default_weights(f"sr_x{scale}.safetensors")
         if not path.exists():
             raise InputError(path, f"no x{scale} super-resolution weights (shipped: {', '.join(shipped_sr_scales()) or 'none'}; or pass trained ones)")
-        self.model = load_model(path, device)
+        self.model: UpscalerNet = load_net(path, backend, device, OnnxUpscaler)
         found = getattr(self.model, "scale", None)
         if found != scale:
             raise InputError(path, f"is a x{found} super-resolution model; upscaling x{scale} needs a x{scale} one" if found else "not a super-resolution model")

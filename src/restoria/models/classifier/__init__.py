@@ -4,8 +4,9 @@ from restoria.models.classifier.model import (
     EncoderClassifier,
     ResNetClassifier,
     frozen_module_names,
+    input_side,
     keras_resnet50_layers,
     parameterised_modules,
 )
 
-__all__ = ["EncoderClassifier", "ResNetClassifier", "frozen_module_names", "keras_resnet50_layers", "parameterised_modules"]
+__all__ = ["EncoderClassifier", "ResNetClassifier", "frozen_module_names", "input_side", "keras_resnet50_layers", "parameterised_modules"]
