@@ -98,3 +98,22 @@ def test_missing_dataset_is_a_clear_error(tmp_path: Path, runner) -> None:
     assert res.exit_code == 2 and "test.csv" in res.stderr and "file not found" in res.stderr
     res = invoke(runner, "evaluate", "--data", tmp_path / "nope", "--pred", tmp_path / "o")
     assert res.exit_code == 2 and "file not found" in res.stderr
+
+
+def test_classify_on_onnxruntime_gives_the_torch_probabilities(tmp_path: Path, runner) -> None:
+    """The shipped classifier on both backends: a damaged example and its clean original."""
+    from skimage import data
+
+    from restoria.data.damage import apply_damage
+
+    gray = data.camera()
+    damaged, _ = apply_damage(gray, np.random.default_rng(1))
+    Image.fromarray(gray).save(tmp_path / "clean.png")
+    Image.fromarray(damaged).save(tmp_path / "damaged.png")
+    answers = {}
+    for backend in ("torch", "onnx"):
+        res = invoke(runner, "classify", tmp_path, "--backend", backend)
+        assert res.exit_code == 0, res.stderr
+        answers[backend] = {Path(a["path"]).name: a["p"] for a in map(json.loads, res.stdout.splitlines())}
+    assert answers["onnx"] == pytest.approx(answers["torch"], abs=1e-4)
+    assert answers["torch"]["damaged.png"] > 0.5 > answers["torch"]["clean.png"], answers

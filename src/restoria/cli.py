@@ -309,6 +309,7 @@ def upscale(
     scale: int = typer.Option(2, "--scale", "--factor", help="2 or 4 (the shipped SR models)"),
     weights: Optional[Path] = typer.Option(None, "--weights", help="SR weights (default: the shipped sr_x2/sr_x4)"),
     tile: Optional[int] = typer.Option(256, help="tile side in input pixels: bounds memory on large photos"),
+    backend: str = typer.Option("torch", help="torch, or onnx (onnxruntime; --weights may name an exported NAME.onnx)"),
 ) -> None:
     """Super-resolution only (SRResNet): writes OUT/<name>.png, `scale` times wider and higher."""
     from restoria.commands.upscale import upscale_files
@@ -316,9 +317,11 @@ def upscale(
     from restoria.io import list_images
 
     try:
-        upscaler = Upscaler(scale, weights, tile=tile)
+        upscaler = Upscaler(scale, weights, tile=tile, backend=backend)
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
+    except ValueError as exc:
+        fail(str(exc))
     files = list_images(inputs)
     with progress_bar(len(files), "upscale") as advance:
         written, errors = upscale_files(files, out, upscaler, progress=advance)
@@ -343,6 +346,7 @@ def classify(
     inputs: list[Path] = typer.Argument(..., help="photos: files or folders"),
     weights: Optional[Path] = typer.Option(None, "--weights", help="classifier weights (default: the shipped one)"),
     threshold: float = typer.Option(0.5, help="P(damaged) at which a photo counts as damaged"),
+    backend: str = typer.Option("torch", help="torch, or onnx (onnxruntime; --weights may name an exported NAME.onnx)"),
 ) -> None:
     """Is each photo damaged? One JSON line per photo: {"path", "damaged", "p"}."""
     from restoria.imaging import to_gray
@@ -352,9 +356,11 @@ def classify(
 
     path = weights or default_weights("classify.safetensors")
     try:
-        model = DamageClassifier(path)
+        model = DamageClassifier(path, backend=backend)
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
+    except ValueError as exc:
+        fail(str(exc))
     errors = []
     for f in list_images(inputs):
         try:
@@ -424,13 +430,14 @@ def serve(
     max_upload_mb: float = typer.Option(20.0, min=0.01, help="largest upload accepted, in MB"),
     weights: Optional[list[Path]] = typer.Option(None, "--weights", help="weights file(s); several = ensemble"),
     tile: Optional[int] = typer.Option(1024, help="tile side: bounds memory on large photos"),
+    backend: str = typer.Option("torch", help=BACKEND_HELP),
 ) -> None:
     """A web page: upload a photo, optionally paint the damage, choose stages, see before/after, download."""
     try:
         from restoria.serve.app import serve as run
     except ImportError as exc:
         fail(f"the web page needs the serve extra: pip install 'restoria[serve]' ({exc})")
-    run(lambda: _restorer(weights, tile), host, port, max_upload_mb, on_ready=lambda url: err.print(f"serving {url}", markup=False))
+    run(lambda: _restorer(weights, tile, backend=backend), host, port, max_upload_mb, on_ready=lambda url: err.print(f"serving {url}", markup=False))
 
 
 def main() -> None:

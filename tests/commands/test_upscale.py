@@ -76,3 +76,14 @@ def test_restore_upscale_is_the_last_stage(tmp_path: Path, photos: dict[str, np.
     # super-resolution adds detail, it does not repaint: shrunk back, the result is the restored photo
     small = np.asarray(final.resize(before.size, Image.BICUBIC)).astype(int)
     assert np.abs(small - np.asarray(before).astype(int)).mean() < 3.0
+
+
+def test_upscale_command_on_onnxruntime_matches_torch(tmp_path: Path, photos: dict[str, np.ndarray], runner) -> None:
+    Image.fromarray(photos["astronaut"][100:164, 150:230]).save(tmp_path / "face.png")
+    for backend in ("torch", "onnx"):
+        res = invoke(runner, "upscale", tmp_path / "face.png", "--out", tmp_path / backend, "--backend", backend)
+        assert res.exit_code == 0, res.stderr
+    torch_out, onnx_out = (np.asarray(Image.open(tmp_path / b / "face.png"), np.int16) for b in ("torch", "onnx"))
+    assert torch_out.shape == (128, 160, 3) and np.abs(torch_out - onnx_out).max() <= 1
+    res = invoke(runner, "upscale", tmp_path / "face.png", "--out", tmp_path / "x", "--backend", "tensorrt")
+    assert res.exit_code == 2 and "backend must be one of" in res.stderr
