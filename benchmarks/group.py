@@ -124,7 +124,7 @@ def main() -> None:
         alone = leaks(dict(zip([r.id for r in train], group_folds(train_labels, k, "group"))), source_of)
         results[embedder, space] = (ari, written + dropped)
         table.add_row(
-            f"{embedder}: " + ("embeddings (default)" if space == "embedding" else f"umap {cfg['hdbscan']['umap_dims']}-D"),
+            f"{embedder}: " + (f"embeddings{' (default)' if embedder == 'vlad' else ''}" if space == "embedding" else f"umap {cfg['hdbscan']['umap_dims']}-D"),
             f"{ari:.3f}",
             f"{report.counts['clusters']} (photos: {n_sources})",
             str(report.counts["outliers"]),
