@@ -52,15 +52,17 @@ def prepare(
     test_fraction: float = typer.Option(0.1, help="fraction of source photos for test"),
     crops_per_photo: int = typer.Option(1, help="crops cut from each photo"),
     seed: int = typer.Option(0, help="makes the splits, crops and damage reproducible"),
+    damage: str = typer.Option("competition", help="competition (flat polygons) or ageing (scratches, cracks, dust, tears, fading, grain...: restoria.data.ageing)"),
 ) -> None:
     """Colour photos -> a dataset in the competition layout (train/val/test, damaged gray, masks)."""
     from restoria.commands.prepare import prepare as run
+    from restoria.data.ageing import damage_model
     from restoria.io import list_images
 
     total = len(list_images(src))
     try:
         with progress_bar(total, "prepare") as advance:
-            report = run(src, out, size, val_fraction, test_fraction, crops_per_photo, seed, progress=advance)
+            report = run(src, out, size, val_fraction, test_fraction, crops_per_photo, seed, damage_model({"model": damage}), progress=advance)
     except ValueError as exc:
         fail(str(exc))
     report_errors(report.errors)

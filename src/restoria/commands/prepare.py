@@ -14,8 +14,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from restoria.data.damage import DamageConfig, apply_damage
-from restoria.imaging import to_gray
+from restoria.data.ageing import DamageModel
+from restoria.data.damage import DamageConfig
 from restoria.io import InputError, list_images, read_image, write_csv, write_png
 
 SPLITS = ("train", "val", "test")
@@ -66,7 +66,7 @@ def prepare(
     test_fraction: float = 0.1,
     crops_per_photo: int = 1,
     seed: int = 0,
-    damage: DamageConfig | None = None,
+    damage: DamageModel | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> PrepareReport:
     """Write the dataset; unreadable photos are reported in the result and skipped."""
@@ -91,7 +91,7 @@ def prepare(
             continue
         for crop in random_crops(rgb, size, crops_per_photo, rng):
             rid = f"{prefix[split]}_{len(rows[split]):05d}"
-            damaged, mask = apply_damage(to_gray(crop), rng, damage)
+            damaged, mask = damage.damage_gray(crop, rng)
             write_png(out / f"{split}_input" / f"{rid}.png", damaged)
             write_png(out / f"{split}_gt" / f"{rid}.png", crop)
             write_png(out / f"{split}_mask" / f"{rid}.png", mask)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from restoria.data.damage import DamageConfig
+from restoria.data.ageing import damage_model
 from restoria.distributed import UnpaddedDistributedSampler, world_size
 from restoria.io import InputError, read_csv, resolve_inside
 
@@ -161,7 +161,7 @@ class SplitDataModule(L.LightningDataModule):
         self.batch_size = batch_size
         self.val_batch_size = val_batch_size
         self.num_workers = num_workers
-        self.damage = DamageConfig.from_dict(damage)
+        self.damage = damage_model(damage)
         self.folds = folds
         self.fold = fold
         self.max_val = max_val

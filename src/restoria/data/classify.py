@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import Dataset
 
 from restoria.data.base import Row, SplitDataModule, check_channels
-from restoria.data.damage import DamageConfig, apply_damage
+from restoria.data.ageing import DamageModel
 from restoria.data.transforms import fit, sample_rng
 from restoria.imaging import to_gray, to_tensor
 from restoria.io import IMAGE_SUFFIXES, InputError, read_image
@@ -68,7 +68,7 @@ class LayoutClassDataset(Dataset):
     rows: list[Row]
     size: int
     train: bool
-    damage: DamageConfig
+    damage: DamageModel
     fresh_damage: float = 0.5
     flip: bool = True
 
@@ -84,7 +84,7 @@ class LayoutClassDataset(Dataset):
         row, damaged = self.rows[i // 2], i % 2
         rng = sample_rng() if self.train else None
         if damaged and (row.input is None or (rng is not None and rng.random() < self.fresh_damage)):
-            gray, _ = apply_damage(to_gray(read_image(row.gt, "RGB")), rng if rng is not None else sample_rng(), self.damage)
+            gray, _ = self.damage.damage_gray(read_image(row.gt, "RGB"), rng if rng is not None else sample_rng())
         elif damaged:
             gray = read_image(row.input, "L")
         else:

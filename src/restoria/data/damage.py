@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from restoria.imaging import to_gray
+
 
 @dataclass
 class DamageConfig:
@@ -32,6 +34,11 @@ class DamageConfig:
     @classmethod
     def from_dict(cls, d: dict | None) -> "DamageConfig":
         return cls(**(d or {}))
+
+    def damage_gray(self, rgb: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """A uint8 RGB photo -> (its damaged gray, mask with 255 = lost): the one call every dataset
+        makes, shared with the ageing model (restoria.data.ageing)."""
+        return apply_damage(to_gray(rgb), rng, self)
 
 
 def _scale(cfg: DamageConfig, shape: tuple[int, int]) -> float:

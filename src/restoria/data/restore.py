@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import Dataset
 
 from restoria.data.base import Row, SplitDataModule
-from restoria.data.damage import DamageConfig, apply_damage
+from restoria.data.ageing import DamageModel
 from restoria.imaging import to_gray, to_tensor
 from restoria.io import InputError, read_image
 
@@ -18,7 +18,7 @@ from restoria.io import InputError, read_image
 class FreshDamageDataset(Dataset):
     """Colour photos -> (damaged gray, mask, gray target, colour target) with new damage each time."""
 
-    def __init__(self, gt_paths: list[Path], crop: int, damage: DamageConfig, flip: bool = True) -> None:
+    def __init__(self, gt_paths: list[Path], crop: int, damage: DamageModel, flip: bool = True) -> None:
         self.paths = gt_paths
         self.crop = crop
         self.damage = damage
@@ -44,7 +44,7 @@ class FreshDamageDataset(Dataset):
             rgb = rgb[:, ::-1]
         rgb = np.ascontiguousarray(rgb)
         gray = to_gray(rgb)
-        damaged, mask = apply_damage(gray, rng, self.damage)
+        damaged, mask = self.damage.damage_gray(rgb, rng)
         return {"input": to_tensor(damaged), "mask": to_tensor(mask), "gray": to_tensor(gray), "rgb": to_tensor(rgb)}
 
 

@@ -18,7 +18,7 @@ from PIL import Image
 from torch.utils.data import ConcatDataset, DataLoader, Dataset
 
 from restoria.data.base import SplitDataModule, check_channels, layout_rows
-from restoria.data.damage import DamageConfig
+from restoria.data.ageing import DamageModel
 from restoria.data.restore import FreshDamageDataset
 from restoria.data.transforms import binarize, fit, sample_rng, to_channels
 from restoria.imaging import to_tensor
@@ -76,7 +76,7 @@ class MaskPairDataset(Dataset):
 class FreshDamageMasks(Dataset):
     """The train ground truth damaged afresh each time (FreshDamageDataset), as {"id", "input", "mask"}."""
 
-    def __init__(self, gt_paths: list[Path], size: int, fit_mode: str, channels: int, damage: DamageConfig, flip: bool = True) -> None:
+    def __init__(self, gt_paths: list[Path], size: int, fit_mode: str, channels: int, damage: DamageModel, flip: bool = True) -> None:
         # crop mode: FreshDamageDataset cuts the crop itself; resize mode: it damages the whole photo,
         # which is then squashed like a prepared input would be.
         self.fresh = FreshDamageDataset(gt_paths, size if fit_mode == "crop" else 1 << 30, damage, flip)
