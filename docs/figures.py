@@ -4,6 +4,7 @@
     python docs/figures.py --run runs/restore       # + docs/training_curve.png from a run's metrics.csv
     python docs/figures.py --old-weights runs/previous-restore.safetensors   # + docs/colour.png
     python docs/figures.py --old-photos DIR         # + docs/old_photos.png: real scans (not in the repo)
+    python docs/figures.py --ageing                 # + docs/ageing.png: every kind of restoria.data.ageing
 
 docs/colour.png compares the colour of an older default with today's (git show 892e752:src/restoria/
 weights/restore.safetensors > runs/previous-restore.safetensors gives the one before the ImageNet
@@ -24,8 +25,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import cv2
 import numpy as np
+from PIL import Image
 
 from restoria.commands.examples import bundled_photos
+from restoria.data.ageing import GLOBAL, STRUCTURAL, AgeingConfig, age_photo
 from restoria.data.damage import apply_damage
 from restoria.imaging import to_gray
 from restoria.inference.restorer import Restorer
@@ -105,6 +108,26 @@ def old_photo_figure(out: Path, folder: Path, weights: Path | None) -> None:
     grid(out, rows, ("scan", "detected damage", "restored (default)"), [f.stem for f in files])
 
 
+def ageing_figure(out: Path, names: list[str]) -> None:
+    """restoria.data.ageing, one kind per row on the bundled photos: each structural kind beside the mask
+    it goes into, each global kind beside the untouched photo."""
+    photos = bundled_photos()
+    rows, labels = [], []
+    for k, kind in enumerate((*STRUCTURAL, *GLOBAL)):
+        row: list[np.ndarray] = []
+        for s, name in enumerate(names):
+            rgb = cv2.resize(photos[name], (384, 384), interpolation=cv2.INTER_AREA)
+            structural = kind in STRUCTURAL
+            cfg = AgeingConfig(damage={kind: 1.0}, min_damages=1, max_damages=1, ageing={}, reference_size=384) if structural else AgeingConfig(damage={}, ageing={kind: 1.0}, reference_size=384)
+            aged = age_photo(rgb, np.random.default_rng([k, s]), cfg)
+            row += [aged.image, aged.mask if structural else rgb]
+        rows.append(row)
+        labels.append(kind)
+    cols = tuple(c for n in names for c in (f"{n}: aged", "mask / original"))
+    grid(out, rows, cols, labels, size=2.6, dpi=60)
+    Image.open(out).convert("RGB").quantize(256, dither=Image.Dither.NONE).save(out, optimize=True)  # a quarter of the bytes
+
+
 def training_curve(run: Path, out: Path) -> None:
     with open(run / "logs" / "metrics.csv") as fh:
         rows = list(csv.DictReader(fh))
@@ -130,8 +153,11 @@ def main() -> None:
     ap.add_argument("--photos", nargs="*", default=["astronaut", "coffee", "china", "grace_hopper"])
     ap.add_argument("--old-weights", type=Path, help="an older restorer: docs/colour.png compares it with --weights")
     ap.add_argument("--old-photos", type=Path, help="a folder of real scanned old photos: docs/old_photos.png")
+    ap.add_argument("--ageing", action="store_true", help="docs/ageing.png: every kind of the ageing model")
     ap.add_argument("--colour-photos", nargs="*", default=["astronaut", "grace_hopper", "china", "coffee", "chelsea", "motorcycle_left"])
     args = ap.parse_args()
+    if args.ageing:
+        ageing_figure(HERE / "ageing.png", ["astronaut", "coffee"])
     if args.old_weights:
         colour_comparison(HERE / "colour.png", args.colour_photos, args.old_weights, args.weights)
     if args.old_photos:

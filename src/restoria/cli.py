@@ -199,6 +199,7 @@ def evaluate(
 DETECTOR_HELP = "damage detection: model (the segmenter, else the inpainter's head), flat (one-value fills), both (union)"
 SEGMENTER_HELP = "damage segmenter weights, or 'none' (default: the shipped one when present)"
 CLASSIFIER_HELP = "damaged/clean classifier weights run first, or 'none' (default: the shipped one when present)"
+ENHANCER_HELP = "the enhance stage's weights (grain, blur, JPEG and fading out before the fill), or 'none' to switch it off (default: the shipped one when present)"
 
 
 TTA_HELP = "also run each network on the mirrored photo and average (2x the time)"
@@ -219,14 +220,15 @@ def _restorer(
     upscale: int | None = None,
     sr_weights: Path | None = None,
     fill: str = "auto",
+    enhancer: str = "default",
 ):
     from restoria.inference.restorer import Restorer
 
-    seg, cls = (None if v.lower() == "none" else v for v in (segmenter, classifier))
+    seg, cls, enh = (None if v.lower() == "none" else v for v in (segmenter, classifier, enhancer))
     try:
         return Restorer(
             weights or None, tile=tile, color_strength=color_strength, detector=detector, backend=backend, segmenter=seg,
-            classifier=cls, tta=tta, upscale=upscale, sr_weights=sr_weights, fill=fill,
+            classifier=cls, tta=tta, upscale=upscale, sr_weights=sr_weights, fill=fill, enhancer=enh,
         )
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
@@ -271,7 +273,7 @@ def restore(
     out: Path = typer.Option(..., "--out", help="output folder"),
     weights: Optional[list[Path]] = typer.Option(None, "--weights", help="weights file(s); several = ensemble"),
     mask: Optional[Path] = typer.Option(None, "--mask", help="damage mask (white = damaged) instead of detection"),
-    save_stages: bool = typer.Option(False, "--save-stages", help="also write .mask/.inpainted/.colorized PNGs"),
+    save_stages: bool = typer.Option(False, "--save-stages", help="also write .mask/.enhanced/.inpainted/.colorized PNGs"),
     tile: Optional[int] = typer.Option(1024, help="tile side: bounds memory on large photos"),
     color_strength: float = typer.Option(1.0, help="multiplies the predicted colour saturation"),
     detector: str = typer.Option("both", help=DETECTOR_HELP),
@@ -284,8 +286,9 @@ def restore(
     upscale: Optional[int] = typer.Option(None, "--upscale", help=UPSCALE_HELP),
     sr_weights: Optional[Path] = typer.Option(None, "--sr-weights", help="SR weights for --upscale (default: the shipped sr_x2/sr_x4)"),
     fill: str = typer.Option("auto", help=FILL_HELP),
+    enhancer: str = typer.Option("default", help=ENHANCER_HELP),
 ) -> None:
-    """Restore any photos: detect the damage, inpaint it, colorize (and upscale); writes OUT/<name>.png."""
+    """Restore any photos: detect the damage, enhance, inpaint it, colorize (and upscale); writes OUT/<name>.png."""
     from restoria.commands.restore import restore_files
     from restoria.inference.restorer import COLOURS
     from restoria.io import list_images
@@ -293,7 +296,7 @@ def restore(
     if color not in COLOURS:
         raise typer.BadParameter(f"--color must be one of {', '.join(COLOURS)}, got {color!r}")
     files = list_images(inputs)
-    restorer = _restorer(weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights, fill)
+    restorer = _restorer(weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights, fill, enhancer)
     with progress_bar(len(files), "restore") as advance:
         written, errors, notes = restore_files(files, out, restorer, mask, save_stages, "keep" if keep_color else color, progress=advance)
     for n in notes:

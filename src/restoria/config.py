@@ -51,6 +51,7 @@ TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "ae": {"monitor": "val/recon", "monitor_mode": "min", "model": {"name": "autoencoder"}},
     "vae": {"monitor": "val/loss", "monitor_mode": "min", "model": {"name": "vae"}},
     "superres": {"monitor": "val/psnr", "monitor_mode": "max", "model": {"name": "srresnet"}},
+    "enhance": {"monitor": "val/psnr", "monitor_mode": "max", "model": {"name": "enhancer"}},
 }
 
 
@@ -91,7 +92,8 @@ def with_shipped_paths(cfg: dict[str, Any]) -> dict[str, Any]:
     for key in ("encoder_weights", "colorize_encoder_weights"):
         if isinstance(model.get(key), str):
             model[key] = shipped_path(model[key])
-    return {**cfg, "model": model}
+    init = {"init": shipped_path(cfg["init"])} if isinstance(cfg.get("init"), str) else {}
+    return {**cfg, "model": model, **init}
 
 
 def read_yaml_mapping(path: str | Path, sections: str) -> dict[str, Any]:

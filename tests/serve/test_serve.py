@@ -217,4 +217,4 @@ def test_private_folder_holds_every_file(server: Server, photo_png: bytes) -> No
     out = server.restore(photo_png)
     assert stat.S_IMODE(server.workdir.stat().st_mode) == 0o700
     made = {p.name for p in (server.workdir / out["id"]).iterdir()}
-    assert made == {"before.png", "mask.png", "inpainted.png", "colorized.png", "restored.png"}
+    assert made == {"before.png", "mask.png", "enhanced.png", "inpainted.png", "colorized.png", "restored.png"}

@@ -51,7 +51,7 @@ def restore_files(
     for f, name in zip(files, _names(files)):
         try:
             rgb = read_image(f, "RGB")
-            targets = {s: out / f"{name}{s}.png" for s in ("", ".mask", ".inpainted", ".colorized", ".restored")}
+            targets = {s: out / f"{name}{s}.png" for s in ("", ".mask", ".enhanced", ".inpainted", ".colorized", ".restored")}
             clash = [t for t in targets.values() if t.resolve() in inputs]
             if clash:
                 raise InputError(f, f"output {clash[0]} would overwrite an input; choose another --out")
@@ -60,6 +60,7 @@ def restore_files(
             notes.extend(f"{f}: {n}" for n in result.notes)
             if save_stages:
                 write_png(targets[".mask"], result.mask)
+                write_png(targets[".enhanced"], result.enhanced)
                 write_png(targets[".inpainted"], result.inpainted)
                 write_png(targets[".colorized"], result.colorized)
                 if result.upscaled is not None:  # the restored photo before super-resolution

@@ -16,7 +16,7 @@ pure function of a `numpy.random.Generator`, sizes scale from `reference_size` t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -57,6 +57,11 @@ class AgeingConfig:
         `DamageConfig.damage_gray` gives for the competition's damage."""
         aged = age_photo(rgb, rng, self)
         return to_gray(aged.image), aged.mask
+
+    def clean_gray(self, rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """An undamaged sample: the photo with global ageing only (grain, fading, ... are not damage to
+        fill), so a classifier learns to tell them from scratches and dust."""
+        return to_gray(age_photo(rgb, rng, replace(self, damage={})).image)
 
 
 @dataclass

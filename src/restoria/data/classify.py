@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from restoria.data.base import Row, SplitDataModule, check_channels
 from restoria.data.ageing import DamageModel
 from restoria.data.transforms import fit, sample_rng
-from restoria.imaging import to_gray, to_tensor
+from restoria.imaging import to_tensor
 from restoria.io import IMAGE_SUFFIXES, InputError, read_image
 
 
@@ -88,7 +89,7 @@ class LayoutClassDataset(Dataset):
         elif damaged:
             gray = read_image(row.input, "L")
         else:
-            gray = to_gray(read_image(row.gt, "RGB"))
+            gray = self.damage.clean_gray(read_image(row.gt, "RGB"), rng if rng is not None else np.random.default_rng(i))
         image, _ = fit(to_tensor(gray), None, self.size, "resize", rng, self.flip)
         return {"id": f"{row.id}_{'damaged' if damaged else 'clean'}", "input": image, "label": torch.tensor(float(damaged))}
 

@@ -40,6 +40,10 @@ class DamageConfig:
         makes, shared with the ageing model (restoria.data.ageing)."""
         return apply_damage(to_gray(rgb), rng, self)
 
+    def clean_gray(self, rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """An undamaged sample of the same photo, as a classifier's clean class sees it: its gray."""
+        return to_gray(rgb)
+
 
 def _scale(cfg: DamageConfig, shape: tuple[int, int]) -> float:
     return min(shape) / cfg.reference_size

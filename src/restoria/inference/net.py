@@ -1,6 +1,6 @@
 """The interfaces the restore pipeline needs from its networks, written down once per kind: the torch
 models and their onnxruntime twins (`restoria.inference.onnx_backend.OnnxRestorer`, and
-`OnnxSegmenter`, `OnnxClassifier`, `OnnxUpscaler` in `restoria.inference.onnx_nets`) both offer them,
+`OnnxSegmenter`, `OnnxClassifier`, `OnnxUpscaler`, `OnnxEnhancer` in `restoria.inference.onnx_nets`) both offer them,
 so the pipeline cannot tell them apart."""
 
 from __future__ import annotations
@@ -66,4 +66,14 @@ class UpscalerNet(Protocol):
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, h, w) in [0, 1] -> (B, C, h * scale, w * scale)."""
+        ...
+
+
+class EnhancerNet(Protocol):
+    """The enhancer (`restoria.models.enhancer.Enhancer`)."""
+
+    meta: dict[str, Any]
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 1, H, W) luma in [0, 1], H and W multiples of 32 -> the enhanced luma, same shape."""
         ...

@@ -4,7 +4,7 @@ restorer's graphs with onnxruntime.
 `restoria export` writes, for a two-stage restorer, `<name>.fill.onnx` (gray -> fill + damage
 probability) and `<name>.color.onnx` (gray -> chroma or RGB), and for a refining model
 `<name>.refine.onnx` ((classical fill, hole) -> fill); for a damage segmenter, a damaged/clean
-classifier or a super-resolution model one `<name>.onnx`. Every graph keeps batch, height and width
+classifier, a super-resolution model or an enhancer one `<name>.onnx`. Every graph keeps batch, height and width
 dynamic where the network is fully convolutional (the classifier keeps its trained input size) and
 carries the weights' metadata (model config, training config and facts).
 `OnnxRestorer` loads a restorer's graphs and offers the methods the pipeline calls on a torch model
@@ -42,15 +42,16 @@ KINDS = {
     "resnet_classifier": "classifier",
     "encoder_classifier": "classifier",
     "srresnet": "upscaler",
+    "enhancer": "enhancer",
 }
 NHW = {0: "n", 2: "h", 3: "w"}
 
 
 def model_kind(cfg: dict[str, Any], source: str | Path = "") -> str:
-    """restorer, segmenter, classifier or upscaler, from a model config; other networks do not export."""
+    """restorer, segmenter, classifier, upscaler or enhancer, from a model config; other networks do not export."""
     name = cfg.get("name", "two_stage")
     if name not in KINDS:
-        raise InputError(source, f"a {name!r} model: only restorers, segmenters, classifiers and super-resolution models export to ONNX")
+        raise InputError(source, f"a {name!r} model: only restorers, segmenters, classifiers, super-resolution models and enhancers export to ONNX")
     return KINDS[name]
 
 
@@ -100,6 +101,8 @@ def _graphs(model: nn.Module) -> dict[str, _Graph]:
         return {"": _Graph("predict_proba", {"image": (1, channels, side, side)}, "p_damaged", {0: "n"})}
     if kind == "upscaler":
         return {"": _Graph("__call__", {"image": (1, channels, 32, 32)}, "upscaled", NHW)}
+    if kind == "enhancer":
+        return {"": _Graph("__call__", {"image": (1, channels, 64, 64)}, "enhanced", NHW)}
     gray = (1, 1, 64, 64)
     color = {"gray": gray, "noise": gray} if getattr(model, "samples_hue", False) else {"gray": gray}
     graphs = {"fill": _Graph("fill_and_damage", {"gray": gray}, "fill", NHW), "color": _Graph("color", color, "color", NHW)}
@@ -110,7 +113,7 @@ def _graphs(model: nn.Module) -> dict[str, _Graph]:
 
 def export_onnx(weights: str | Path | None, out: str | Path, name: str | None = None) -> list[Path]:
     """Write the ONNX graphs of a weights file (the shipped restorer when None) into `out`: a
-    restorer's stage graphs, or the one graph of a segmenter, classifier or super-resolution model."""
+    restorer's stage graphs, or the one graph of a segmenter, classifier, super-resolution model or enhancer."""
     weights = Path(weights) if weights else default_weights()
     model_kind(read_metadata(weights).get("model", {}), weights)
     model = load_model(weights)

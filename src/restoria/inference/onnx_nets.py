@@ -1,5 +1,5 @@
 """onnxruntime twins of the networks the pipeline runs besides the restorer: the damage segmenter, the
-damaged/clean classifier and the super-resolution model. Each offers what the pipeline calls on the
+damaged/clean classifier, the super-resolution model and the enhancer. Each offers what the pipeline calls on the
 torch model (the protocols in `restoria.inference.net`), so `Segmenter`, `DamageClassifier` and
 `Upscaler` run either backend the same way; `load_net` picks one.
 """
@@ -71,6 +71,15 @@ class OnnxUpscaler(OnnxNet):
     def __init__(self, source: str | Path, threads: int | None = None) -> None:
         super().__init__(source, threads)
         self.scale = int(self.meta["model"]["scale"])
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self._run(x)
+
+
+class OnnxEnhancer(OnnxNet):
+    """The enhancer on onnxruntime: luma -> enhanced luma."""
+
+    kind = "enhancer"
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return self._run(x)

@@ -1,13 +1,13 @@
-"""Restore = detect -> fill -> colorize -> upscale: explicit stages that take and return arrays,
+"""Restore = detect -> enhance -> fill -> colorize -> upscale: explicit stages that take and return arrays,
 composed in the open by `Restorer.__call__`, each computed once and only when asked for. The web page,
 `restoria restore` and `restoria predict` all call that one composition.
 
 detect: the classifier asks whether the photo is damaged at all, then a learned detector and/or
-flat-fill detection find where. fill: a classical inpainting of the found damage (restoria.fill, FSR
+flat-fill detection find where. enhance: the enhancer takes grain, blur, JPEG blocks and fading out of
+the whole photo (restoria.inference.enhancer; a clean photo passes through). fill: a classical inpainting of the found damage (restoria.fill, FSR
 by default), which a refining model's third U-Net corrects, or U-Net #1's own (`fill="model"`).
 colorize: U-Net #2 colours the filled gray (restoria.inference.colour). upscale: super-resolution of
-the result, when the restorer has an upscaler. ("enhance" is reserved for a stage between detect and
-fill.)
+the result, when the restorer has an upscaler.
 
 Works on any size: the networks run on reflect-padded tiles with overlap, blended with smooth weights,
 so memory stays bounded on large photos. Several weights files make an ensemble (outputs averaged), and
@@ -30,6 +30,7 @@ from restoria.imaging import to_gray, to_tensor, to_uint8
 from restoria.inference.colour import colorize
 from restoria.inference.colour_mode import colour_mode
 from restoria.inference.detectors import DamageClassifier, Segmenter
+from restoria.inference.enhancer import PhotoEnhancer
 from restoria.inference.flat import combine_detections, drop_small_regions
 from restoria.inference.net import BACKENDS, RestorerNet
 from restoria.inference.tiling import flip_tta, run_tiled
@@ -38,9 +39,9 @@ from restoria.io import is_gray
 from restoria.weights import default_weights, load_model
 
 # The stages in the order the user sees them, one name each in code, CLI, web page and files.
-STAGES = ("detect", "fill", "colorize", "upscale")
+STAGES = ("detect", "enhance", "fill", "colorize", "upscale")
 # `--save-stages` / web page file of each stage's output (docs/DESIGN.md fixes these names)
-STAGE_FILES = {"detect": "mask", "fill": "inpainted", "colorize": "colorized", "upscale": "restored"}
+STAGE_FILES = {"detect": "mask", "enhance": "enhanced", "fill": "inpainted", "colorize": "colorized", "upscale": "restored"}
 
 DETECTORS = ("model", "flat", "both")
 # auto: a refining model's refiner, else opencv-contrib's FSR fill (the model card compares the fills);
@@ -58,6 +59,7 @@ class Restoration:
     """Every stage's output for one photo (uint8), named as `--save-stages` names its files."""
 
     mask: np.ndarray  # (H, W), 255 = damaged (detect)
+    enhanced: np.ndarray  # the photo with grain, blur, JPEG blocks and fading taken out (enhance), gray or kept colour
     inpainted: np.ndarray  # (H, W) the gray with its damage filled (fill)
     colorized: np.ndarray  # (H, W, 3) colour of the filled gray (colorize), or a kept colour photo with its damage filled
     restored: np.ndarray  # (H, W, 3) the result at the input's size
@@ -93,7 +95,8 @@ class Restorer:
 
     Damage is found by a learned detector (the dedicated segmenter when one is given or shipped, else
     the inpainter's own damage head) and/or flat-fill detection; a classifier, when given or shipped,
-    first decides whether the photo is damaged at all (below `threshold` nothing is filled).
+    first decides whether the photo is damaged at all (below `threshold` nothing is filled). The
+    enhancer, when given or shipped, cleans the whole photo before the fill.
     `backend` "onnx" runs every one of these networks, and the upscaler, on onnxruntime.
     """
 
@@ -113,6 +116,7 @@ class Restorer:
         sr_weights: str | Path | None = None,
         fill: str = "auto",
         nets: list[RestorerNet] | None = None,
+        enhancer: str | Path | None = "default",
     ) -> None:
         """`nets` (instead of `weights`) are networks already in memory, e.g. the one a training run
         is validating."""
@@ -130,6 +134,8 @@ class Restorer:
         seg, cls = shipped_or(segmenter, "segment.safetensors"), shipped_or(classifier, "classify.safetensors")
         self.segmenter = Segmenter(seg, device, backend) if seg else None
         self.classifier = DamageClassifier(cls, device, backend) if cls else None
+        enh = shipped_or(enhancer, "enhance.safetensors")
+        self.enhancer = PhotoEnhancer(enh, device, backend, tile) if enh else None
         self.threshold = threshold
         self.tta = tta  # flip test-time augmentation of every network
         self.upscaler = Upscaler(upscale, sr_weights, device, backend=backend) if upscale else None
@@ -242,7 +248,7 @@ class Restorer:
         `colour` (see `colour_mode`): by default a photo in colour keeps its colours and only its damage
         is filled, in those colours (no colorize network runs); gray and toned prints are colorized. A
         `mask` (>0 = damaged) replaces detection; without one and without "detect" nothing is filled.
-        Without "fill" the damage is found but left as it is; without "colorize" a colorized photo is
+        Without "enhance" the photo is not cleaned; without "fill" the damage is found but left as it is; without "colorize" a colorized photo is
         the filled gray; "upscale" runs when the restorer has an upscaler."""
         unknown = set(stages) - set(STAGES)
         if unknown:
@@ -253,6 +259,15 @@ class Restorer:
             unet = self.unet(gray) if self.detect_uses_unet else None
             mask, p_damaged = self.detect(gray, unet[0] if unet else None)
         damaged = (mask > 0) if mask is not None else np.zeros(gray.shape, bool)
+        if self.enhancer is not None and "enhance" in stages:
+            if keep is not None:
+                keep = self.enhancer(keep)
+                gray = to_gray(keep)
+            else:
+                gray = self.enhancer(gray)
+            if self.enhancer.last_change >= self.enhancer.min_change:
+                notes.append(f"enhanced: grain, blur or fading taken out (mean change {self.enhancer.last_change:.1f} gray levels)")
+        enhanced = keep if keep is not None else gray
         if keep is not None:  # the photo's own colours: fill the damage in them, nothing to colorize
             restored = self.fill_colour(keep, damaged) if "fill" in stages and damaged.any() else keep
             inpainted, colorized = to_gray(restored), restored
@@ -268,4 +283,4 @@ class Restorer:
                 colorized = np.repeat(inpainted[..., None], 3, axis=-1)
             restored = colorized
         upscaled = self.upscaler(restored) if self.upscaler is not None and "upscale" in stages else None
-        return Restoration(damaged.astype(np.uint8) * 255, inpainted, colorized, restored, p_damaged, upscaled, notes)
+        return Restoration(damaged.astype(np.uint8) * 255, enhanced, inpainted, colorized, restored, p_damaged, upscaled, notes)

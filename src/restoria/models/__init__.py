@@ -10,6 +10,7 @@ from restoria.models.autoencoder import VAE, Autoencoder
 from restoria.models.classifier import EncoderClassifier, ResNetClassifier
 from restoria.models.cyclegan import CycleGAN
 from restoria.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from restoria.models.enhancer import Enhancer
 from restoria.models.patchgan import PatchGAN
 from restoria.models.segmenter import build_segmenter
 from restoria.models.srresnet import SRGANDiscriminator, SRResNet
@@ -28,6 +29,7 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "vae": VAE,
     "srresnet": SRResNet,
     "srgan_discriminator": SRGANDiscriminator,
+    "enhancer": Enhancer,
 }
 
 

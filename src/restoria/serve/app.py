@@ -191,7 +191,7 @@ def create_app(restorer: Restorer, workdir: Path, max_upload_mb: float = 20.0) -
 
     @app.post("/api/restore")
     def restore(req: RestoreRequest) -> dict:
-        """Restore an uploaded photo; writes before/mask/inpainted/colorized/restored PNGs."""
+        """Restore an uploaded photo; writes before/mask/enhanced/inpainted/colorized/restored PNGs."""
         bad = sorted(set(req.stages) - set(STAGES) | ({"upscale"} & set(req.stages) if not scales else set()))
         if bad:
             raise HTTPException(400, f"unknown stage(s): {', '.join(bad)}")
@@ -213,7 +213,7 @@ def create_app(restorer: Restorer, workdir: Path, max_upload_mb: float = 20.0) -
             out = restorer(rgb, mask, req.color, tuple(s for s in STAGES if s in req.stages))
             final = upscaled(out.restored, scale) if "upscale" in req.stages else out.restored
         key, folder = space.new()
-        for name, img in zip(OUTPUTS, (rgb, out.mask, out.inpainted, out.colorized, final)):
+        for name, img in zip(OUTPUTS, (rgb, out.mask, out.enhanced, out.inpainted, out.colorized, final)):
             write_png(folder / f"{name}.png", np.ascontiguousarray(img))
         h, w = final.shape[:2]
         return {

@@ -12,7 +12,7 @@ from torchmetrics.classification import BinaryAccuracy, BinaryAUROC, BinaryConfu
 
 from restoria.losses import binary_focal_loss
 from restoria.models import create_model
-from restoria.tasks.common import configure_optimizer, figure_path
+from restoria.tasks.common import configure_optimizer, figure_path, load_matching
 from restoria.tasks.show import confusion_figure
 
 
@@ -25,11 +25,16 @@ class ClassifyTask(L.LightningModule):
     the confusion matrix into RUN/figures/confusion-step<N>.png.
     """
 
-    def __init__(self, model: dict[str, Any], loss: dict[str, float] | None = None, optimizer: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, model: dict[str, Any], loss: dict[str, float] | None = None, optimizer: dict[str, Any] | None = None, init: str | None = None
+    ) -> None:
+        """`init`: a trained classifier's weights file to start from (every tensor that matches)."""
         super().__init__()
         self.save_hyperparameters()
         model = dict(model)
         self.net = create_model(model.pop("name", "resnet_classifier"), **model)
+        if init:
+            load_matching(self.net, init)
         cfg = {"bce": 1.0, "focal": 0.0, "focal_alpha": 0.25, "focal_gamma": 2.0}
         unknown = set(loss or {}) - set(cfg)
         if unknown:

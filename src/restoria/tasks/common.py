@@ -104,3 +104,14 @@ def uncounted(optimizer: Any) -> Any:
     """
     optimizer._on_before_step = optimizer._on_after_step = lambda: None
     return optimizer
+
+
+def load_matching(net: torch.nn.Module, path: str) -> set[str]:
+    """Initialise `net` from a weights file: every tensor whose name and shape match is copied.
+    Returns the names copied."""
+    from restoria.weights import load_state
+
+    own = net.state_dict()
+    state = {k: v.to(own[k].dtype) for k, v in load_state(path).items() if k in own and own[k].shape == v.shape}
+    net.load_state_dict(state, strict=False)
+    return set(state)

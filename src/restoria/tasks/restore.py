@@ -19,7 +19,7 @@ from restoria.losses import hue_classification_loss, hue_histogram_loss, masked_
 from restoria.metrics.score import CompetitionScore, mean_saturation
 from restoria.models import create_model
 from restoria.models.two_stage.hue import hue_index
-from restoria.tasks.common import configure_optimizer
+from restoria.tasks.common import configure_optimizer, load_matching
 
 
 class RestoreTask(L.LightningModule):
@@ -216,14 +216,3 @@ def gain_key(gain: float | None) -> str:
     """The validation metric's name for a chroma gain (None: the colour as shipped); no dots, which
     module names cannot hold."""
     return "shipped" if gain is None else f"gain{gain:g}".replace(".", "_")
-
-
-def load_matching(net: torch.nn.Module, path: str) -> set[str]:
-    """Initialise `net` from a weights file: every tensor whose name and shape match is copied.
-    Returns the names copied."""
-    from restoria.weights import load_state
-
-    own = net.state_dict()
-    state = {k: v.to(own[k].dtype) for k, v in load_state(path).items() if k in own and own[k].shape == v.shape}
-    net.load_state_dict(state, strict=False)
-    return set(state)

@@ -11,7 +11,7 @@ from torchmetrics.classification import BinaryAccuracy, BinaryJaccardIndex
 from restoria.losses import segmentation_loss_terms
 from restoria.models import create_model
 from restoria.models.segmenter import segment_logits
-from restoria.tasks.common import configure_optimizer, figure_path
+from restoria.tasks.common import configure_optimizer, figure_path, load_matching
 from restoria.tasks.show import prediction_grid
 
 
@@ -30,11 +30,15 @@ class SegmentTask(L.LightningModule):
         loss: dict[str, float] | None = None,
         optimizer: dict[str, Any] | None = None,
         show_rows: int = 4,
+        init: str | None = None,
     ) -> None:
+        """`init`: a trained segmenter's weights file to start from (every tensor that matches)."""
         super().__init__()
         self.save_hyperparameters()
         model = dict(model)
         self.net = create_model(model.pop("name", "unet"), **model)
+        if init:
+            load_matching(self.net, init)
         self.in_channels = int(model.get("in_channels", 1))
         loss_cfg = {"focal": 1.0, "dice": 1.0, "focal_alpha": 0.25, "focal_gamma": 2.0} if not loss else dict(loss)
         self.focal_alpha = loss_cfg.pop("focal_alpha", 0.25)

@@ -22,8 +22,7 @@ from restoria.data.superres import bicubic_down, bicubic_up
 from restoria.losses import gan_discriminator_loss, gan_generator_loss, reconstruction_loss
 from restoria.metrics.superres import sr_scores
 from restoria.models import create_model
-from restoria.tasks.common import build_optimizer, configure_optimizer, trainable
-from restoria.tasks.restore import load_matching
+from restoria.tasks.common import build_optimizer, configure_optimizer, load_matching, trainable
 
 
 class SuperResTask(L.LightningModule):

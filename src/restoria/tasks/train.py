@@ -30,6 +30,7 @@ from restoria.io import write_csv
 from restoria.tasks.autoencoder import AutoencoderTask
 from restoria.tasks.classify import ClassifyTask
 from restoria.tasks.cyclegan import CycleGANTask
+from restoria.tasks.enhance import EnhanceTask
 from restoria.tasks.gan import GANTask
 from restoria.tasks.restore import RestoreTask
 from restoria.tasks.restore_adversarial import AdversarialRestoreTask
@@ -51,6 +52,7 @@ TASKS: dict[str, tuple[type[L.LightningModule], type[L.LightningDataModule]]] = 
     "ae": (AutoencoderTask, GenerativeDataModule),
     "vae": (AutoencoderTask, GenerativeDataModule),
     "superres": (SuperResTask, SRDataModule),
+    "enhance": (EnhanceTask, SRDataModule),
 }
 
 
@@ -138,7 +140,7 @@ def build_trainer_kwargs(cfg: dict[str, Any], devices: int | str, num_nodes: int
     }
 
 
-TASK_KEYS = ("model", "loss", "optimizer", "val_chroma_gains", "init", "freeze", "discriminator", "colorize_from", "val_pipeline")
+TASK_KEYS = ("model", "loss", "optimizer", "val_chroma_gains", "init", "freeze", "discriminator", "colorize_from", "val_pipeline", "ageing", "clean_fraction")
 
 
 def build_task(cfg: dict[str, Any]) -> L.LightningModule:

@@ -1,0 +1,196 @@
+"""Real damage, found and repaired: every measure of restoria.data.ageing's damage on held-out photos.
+
+    python benchmarks/damage.py --out runs/damage-bench
+    python benchmarks/damage.py --out runs/damage-bench --old-assets runs/old-assets   # + the old defaults
+
+Held-out photos: the bundled ones (scikit-image, scikit-learn, matplotlib) and the test split of a
+`restoria prepare` dataset (`--data`, default data/train512; its photos are never trained on), cut to
+512x512 and aged with seeds from 10,000 on, which no training run uses (training draws fresh seeds).
+
+1. detect, per damage kind (each photo aged with that one kind, plus the usual global ageing), for the
+   mixture of all kinds, and for the competition's polygons: tolerance-aware F1 at 2 px, precision,
+   recall, IoU (restoria.metrics.damage) of the detect stage as `restore` runs it (classifier gate,
+   segmenter, flat-fill detection);
+2. clean photos: the share of pixels found damaged, on untouched photos and on photos with global ageing
+   only (grain, fading, ... are not damage);
+3. fills, per kind, given the TRUE mask: luma PSNR/SSIM inside the damage against the clean photo, for
+   FSR, Navier-Stokes, Telea and the restorer's U-Net #1;
+4. enhance: luma PSNR/SSIM of photos with global ageing only, as aged, after the classical baseline
+   (OpenCV non-local means + CLAHE), and after the enhancer;
+5. the whole restore: luma PSNR of the restored photo against the clean one, over the photo and inside
+   the damage, beside the aged input's, for the new defaults and (with --old-assets: a folder holding
+   the previous segment.safetensors and classify.safetensors) the old ones, without an enhancer.
+Writes OUT/damage.csv (one row per measure) and OUT/detections.png (aged / true / found / restored).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from restoria.commands.examples import bundled_photos
+from restoria.data.ageing import STRUCTURAL, AgeingConfig, age_photo
+from restoria.data.base import layout_rows
+from restoria.data.damage import apply_damage
+from restoria.fill import METHODS, classical_fill_image
+from restoria.imaging import to_gray
+from restoria.inference.restorer import Restorer
+from restoria.io import read_image, write_csv
+from restoria.metrics.damage import luma_scores, tolerant_f1
+
+SEED = 10_000
+console = Console()
+
+
+def held_out(data: Path, limit: int) -> list[np.ndarray]:
+    """512x512 RGB crops: the bundled photos, then the test split's ground truth."""
+    photos = [cv2.resize(p, (512, 512), interpolation=cv2.INTER_AREA) for p in bundled_photos().values() if p.ndim == 3]
+    if (data / "test.csv").exists():
+        photos += [read_image(r.gt, "RGB") for r in layout_rows(data, "test") if r.gt is not None]
+    return photos[:limit]
+
+
+def mean(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+
+def detection(restorer: Restorer, photos: list[np.ndarray]) -> list[dict[str, object]]:
+    cases: dict[str, AgeingConfig | None] = {k: AgeingConfig(damage={k: 1.0}, min_damages=1, max_damages=1) for k in STRUCTURAL}
+    cases["mixture"] = AgeingConfig()
+    cases["competition"] = None
+    rows = []
+    for name, cfg in track(cases.items(), description="detect", console=console):
+        scores = []
+        for i, rgb in enumerate(photos):
+            rng = np.random.default_rng([SEED, i, len(rows)])
+            if cfg is None:
+                image, mask = apply_damage(to_gray(rgb), rng)
+            else:
+                aged = age_photo(rgb, rng, cfg)
+                image, mask = aged.image, aged.mask
+            found, _ = restorer.detect(restorer.colour_mode(image)[0])
+            scores.append(tolerant_f1(found, mask, 2.0))
+        rows.append({"measure": "detect", "case": name, **mean(scores)})
+    return rows
+
+
+def clean_area(restorer: Restorer, photos: list[np.ndarray]) -> list[dict[str, object]]:
+    rows = []
+    for name, cfg in (("clean", None), ("global ageing only", AgeingConfig(damage={}, min_global=1))):
+        area = []
+        for i, rgb in enumerate(photos):
+            image = rgb if cfg is None else age_photo(rgb, np.random.default_rng([SEED, 1, i]), cfg).image
+            found, _ = restorer.detect(restorer.colour_mode(image)[0])
+            area.append((found > 0).mean())
+        rows.append({"measure": "clean area", "case": name, "found_area": float(np.mean(area)), "photos_with_any": float(np.mean([a > 0 for a in area]))})
+    return rows
+
+
+def fills(photos: list[np.ndarray]) -> list[dict[str, object]]:
+    restorer = Restorer(fill="model", segmenter=None, classifier=None, enhancer=None)  # U-Net #1's own fill
+    rows = []
+    for kind in track(STRUCTURAL, description="fills", console=console):
+        cfg = AgeingConfig(damage={kind: 1.0}, min_damages=1, max_damages=1, ageing={})
+        per: dict[str, list[dict[str, float]]] = {}
+        for i, rgb in enumerate(photos):
+            aged = age_photo(rgb, np.random.default_rng([SEED, 2, i]), cfg)
+            gray, clean, mask = to_gray(aged.image), to_gray(rgb), aged.mask
+            for method in METHODS:
+                per.setdefault(method, []).append(luma_scores(classical_fill_image(gray, mask, method), clean, mask))
+            per.setdefault("unet", []).append(luma_scores(restorer.fill(gray, mask > 0, restorer.unet(gray)[1]), clean, mask))
+        rows += [{"measure": "fill", "case": f"{kind} / {m}", **mean(v)} for m, v in per.items()]
+    return rows
+
+
+def nlm_clahe(gray: np.ndarray) -> np.ndarray:
+    """The classical baseline: OpenCV non-local means, then CLAHE for the lost contrast."""
+    den = cv2.fastNlMeansDenoising(gray, None, h=10, templateWindowSize=7, searchWindowSize=21)
+    return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(den)
+
+
+def enhance(restorer: Restorer, photos: list[np.ndarray]) -> list[dict[str, object]]:
+    if restorer.enhancer is None:
+        return []
+    cfg = AgeingConfig(damage={}, min_global=1)
+    per: dict[str, list[dict[str, float]]] = {}
+    for i, rgb in enumerate(track(photos, description="enhance", console=console)):
+        gray = to_gray(age_photo(rgb, np.random.default_rng([SEED, 3, i]), cfg).image)
+        clean = to_gray(rgb)
+        for name, out in (("aged input", gray), ("nlm + clahe", nlm_clahe(gray)), ("enhancer", restorer.enhancer(gray))):
+            per.setdefault(name, []).append(luma_scores(out, clean))
+        per.setdefault("enhancer on the clean photo", []).append(luma_scores(restorer.enhancer(clean), clean))
+    return [{"measure": "enhance", "case": k, **mean(v)} for k, v in per.items()]
+
+
+def pipeline(restorers: dict[str, Restorer], photos: list[np.ndarray], out: Path) -> list[dict[str, object]]:
+    cfg = AgeingConfig()
+    per: dict[str, list[dict[str, float]]] = {}
+    shown = []
+    for i, rgb in enumerate(track(photos, description="restore", console=console)):
+        aged = age_photo(rgb, np.random.default_rng([SEED, 4, i]), cfg)
+        per.setdefault("aged input", []).append(luma_scores(aged.image, rgb, aged.mask))
+        row = [aged.image, np.repeat(aged.mask[..., None], 3, -1)]
+        for name, restorer in restorers.items():
+            result = restorer(aged.image)
+            per.setdefault(name, []).append(luma_scores(result.restored, rgb, aged.mask))
+            row += [np.repeat(result.mask[..., None], 3, -1), result.restored]
+        if i < 6:
+            shown.append(np.concatenate([r if r.ndim == 3 else np.repeat(r[..., None], 3, -1) for r in row + [rgb]], 1))
+    if shown:
+        from restoria.io import write_png
+
+        write_png(out / "detections.png", np.concatenate(shown, 0)[::2, ::2])
+        console.print(f"wrote {out / 'detections.png'}: aged | true mask | " + " | ".join(f"{n} mask | {n} restored" for n in restorers) + " | clean")
+    return [{"measure": "restore", "case": k, **mean(v)} for k, v in per.items()]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=Path("runs/damage-bench"))
+    ap.add_argument("--data", type=Path, default=Path("data/train512"))
+    ap.add_argument("--photos", type=int, default=40)
+    ap.add_argument("--old-assets", type=Path, help="folder with the previous segment.safetensors and classify.safetensors")
+    ap.add_argument("--only", nargs="*", choices=("detect", "clean", "fills", "enhance", "restore"))
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    photos = held_out(args.data, args.photos)
+    console.print(f"{len(photos)} held-out photos at 512x512")
+    new = Restorer()
+    only = set(args.only or ("detect", "clean", "fills", "enhance", "restore"))
+    rows: list[dict[str, object]] = []
+    if "detect" in only:
+        rows += detection(new, photos)
+    if "clean" in only:
+        rows += clean_area(new, photos)
+    if "fills" in only:
+        rows += fills(photos)
+    if "enhance" in only:
+        rows += enhance(new, photos)
+    if "restore" in only:
+        restorers = {"new": new}
+        if args.old_assets:
+            old = args.old_assets
+            restorers["old"] = Restorer(segmenter=old / "segment.safetensors", classifier=old / "classify.safetensors", enhancer=None)
+        rows += pipeline(restorers, photos, args.out)
+    columns = ["measure", "case"] + sorted({k for r in rows for k in r} - {"measure", "case"})
+    write_csv(args.out / "damage.csv", rows, columns)
+    for measure in dict.fromkeys(r["measure"] for r in rows):
+        sub = [r for r in rows if r["measure"] == measure]
+        keys = [c for c in columns[2:] if c in sub[0]]
+        table = Table(title=str(measure))
+        for c in ["case", *keys]:
+            table.add_column(c)
+        for r in sub:
+            table.add_row(str(r["case"]), *(f"{r[k]:.3f}" for k in keys))
+        console.print(table)
+    console.print(f"wrote {args.out / 'damage.csv'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from restoria.models.enhancer.model import Enhancer
+
+__all__ = ["Enhancer"]

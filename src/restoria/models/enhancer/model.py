@@ -1,0 +1,44 @@
+"""The enhancer: a small U-Net that takes grain, blur, JPEG blocks and fading out of a whole photo.
+
+It predicts a correction added to its input (a clean photo needs none, so identity is the easy answer),
+and a full-resolution head sees the input pixels beside the decoder's features: smp's U-Net has no
+skip at full resolution, and grain and JPEG ringing live at exactly that scale. The default encoder,
+timm's MobileNetV3-Small-minimal, keeps the shipped file under 2 MB; fading needs the U-Net's deep,
+wide view (a print's black and white points are global).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from restoria.models.unet import build_unet
+
+DECODER_CHANNELS = (64, 48, 32, 24, 16)
+
+
+class Enhancer(nn.Module):
+    """(B, C, H, W) in [0, 1] -> the enhanced photo, same shape; H and W multiples of `multiple`."""
+
+    def __init__(
+        self,
+        encoder: str = "timm-mobilenetv3_small_minimal_100",
+        encoder_weights: str | None = None,
+        in_channels: int = 1,
+        decoder_channels: tuple[int, ...] | list[int] = DECODER_CHANNELS,
+        head_channels: int = 16,
+    ) -> None:
+        super().__init__()
+        self.unet = build_unet(encoder, encoder_weights, in_channels, head_channels, tuple(decoder_channels))
+        self.head = nn.Sequential(
+            nn.Conv2d(head_channels + in_channels, head_channels, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(head_channels, in_channels, 3, padding=1),
+        )
+        nn.init.zeros_(self.head[-1].weight)  # start as the identity
+        nn.init.zeros_(self.head[-1].bias)
+        self.multiple = 2 ** len(decoder_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = torch.relu(self.unet(x))
+        return x + self.head(torch.cat([features, x], 1))
