@@ -35,6 +35,20 @@ def _blend_window(h: int, w: int, overlap: int) -> torch.Tensor:
     return ramp(h)[:, None] * ramp(w)[None, :]
 
 
+def tile_starts(n: int, tile: int, overlap: int) -> tuple[list[int], int]:
+    """Where tiles start along a side of `n` pixels, and their common length: the fewest tiles of at most
+    `tile` pixels that overlap by at least `overlap`, all of one length (a multiple of MULTIPLE where it
+    fits), spread evenly. Why: fixed `tile`-sized steps with a last tile pushed back to the edge made a
+    4000x3000 photo cost 20 tiles of 1024x1024 (1.75x its pixels); even tiles of 800x864 cost 1.15x."""
+    if n <= tile:
+        return [0], n
+    count = -(-(n - overlap) // (tile - overlap))
+    length = -(-(n + (count - 1) * overlap) // count)
+    length = min(tile, -(-length // MULTIPLE) * MULTIPLE) if tile >= MULTIPLE else length
+    step = (n - length) / (count - 1)
+    return [round(i * step) for i in range(count)], length
+
+
 def run_tiled(
     fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, tile: int | None, overlap: int = 64, scale: int = 1
 ) -> torch.Tensor:
@@ -45,19 +59,14 @@ def run_tiled(
         padded, (h0, w0) = _pad(x)
         return fn(padded)[..., : h0 * scale, : w0 * scale]
     tile = max(tile, 2 * overlap + MULTIPLE)
-    step = tile - overlap
-    ys = list(range(0, max(h - tile, 0) + 1, step)) or [0]
-    xs = list(range(0, max(w - tile, 0) + 1, step)) or [0]
-    if ys[-1] + tile < h:
-        ys.append(h - tile)
-    if xs[-1] + tile < w:
-        xs.append(w - tile)
+    ys, th = tile_starts(h, tile, overlap)
+    xs, tw = tile_starts(w, tile, overlap)
     s = scale
     out: torch.Tensor | None = None
     weight = torch.zeros(1, 1, h * s, w * s, device=x.device)
     for y in ys:
         for xx in xs:
-            patch = x[..., y : y + tile, xx : xx + tile]
+            patch = x[..., y : y + th, xx : xx + tw]
             padded, (ph, pw) = _pad(patch)
             res = fn(padded)[..., : ph * s, : pw * s]
             win = _blend_window(ph * s, pw * s, overlap * s).to(x.device)[None, None]
