@@ -1,20 +1,27 @@
-"""Throughput of the restorer's networks at 512x512: eager PyTorch against onnxruntime, in one run.
+"""How fast `restore` is at 512x512, in one run: photos per minute for each backend, where the time goes
+(stage by stage, the fill's share), and the speed-up of each change that was made for speed.
 
-Both backends run the same two stages (fill + damage, colour) of the same weights on the same real
-photos (the bundled test photos, resized to 512x512), alternating, after a warm-up; the table gives images
-per second, the ONNX/torch ratio and how far the outputs are apart. The competition score of the two
-backends is measured by benchmarks/quality.py (`--backends torch onnx`).
+    python benchmarks/speed.py                   # the bundled photos at 512x512 with competition damage
+    python benchmarks/speed.py --photos 20 --data data/train512 --rounds 2
 
-    python benchmarks/speed.py                       # shipped weights, 2 threads
-    python benchmarks/speed.py --weights runs/seed/model.safetensors --threads 2 --rounds 5
+Every configuration restores the same damaged photos (the bundled ones, then a prepared test split's
+when `--data` has one, resized to 512x512, each with one competition polygon) with the shipped weights,
+configurations taking turns round by round so a shared CPU slows each alike; the fastest round counts.
+Rows: the whole restore on torch and on onnxruntime (fp32, and int8 when `--int8` quantises the
+exported graphs dynamically: its score change against fp32 is printed beside it), the default FSR fill
+against `--fill telea`; and the changes: onnxruntime over torch, windowed classical fills over
+whole-photo ones (`restoria.fill.fill_in_windows`).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import tempfile
 import time
+from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -24,61 +31,154 @@ from rich.console import Console
 from rich.table import Table
 
 from restoria.commands.examples import bundled_photos
-from restoria.imaging import to_gray, to_tensor
-from restoria.inference.restorer import load_backend_model
+from restoria.data.base import layout_rows
+from restoria.data.damage import apply_damage
+from restoria.fill import classical_fill_image
+from restoria.imaging import to_gray
+from restoria.inference.restorer import Restorer
+from restoria.io import read_image
+from restoria.metrics.score import image_scores
+
+TIMED = ("detect", "enhance", "fill", "colorize")
 
 
-def photos_512() -> list[torch.Tensor]:
-    """Every bundled photo, resized to 512x512 gray."""
-    return [to_tensor(to_gray(cv2.resize(rgb, (512, 512), interpolation=cv2.INTER_AREA)))[None] for rgb in bundled_photos().values()]
+def photos(n: int, data: Path | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(colour truth, damaged gray, mask) at 512x512."""
+    rgbs = [cv2.resize(p, (512, 512), interpolation=cv2.INTER_AREA) for p in bundled_photos().values() if p.ndim == 3]
+    if data and (data / "test.csv").exists():
+        rgbs += [read_image(r.gt, "RGB") for r in layout_rows(data, "test") if r.gt is not None]
+    out = []
+    for i, rgb in enumerate(rgbs[:n]):
+        damaged, mask = apply_damage(to_gray(rgb), np.random.default_rng(i))
+        out.append((rgb, damaged, mask))
+    return out
 
 
-def run(model: object, xs: list[torch.Tensor]) -> tuple[float, list[torch.Tensor]]:
-    """Seconds for the two stages over all images, and the RGB outputs."""
-    outs = []
-    start = time.perf_counter()
-    with torch.inference_mode():
-        for x in xs:
-            fill = model.fill_and_damage(x)
-            gray = fill[:, 1:2] * fill[:, :1] + (1 - fill[:, 1:2]) * x
-            outs.append(model.to_rgb(gray, model.color(gray)))
-    return time.perf_counter() - start, outs
+class StageClock:
+    """Seconds spent in each stage of one Restorer: its stage methods (and its enhancer) wrapped on the instance."""
+
+    def __init__(self, restorer: Restorer) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        for name in ("detect", "fill", "colorize"):
+            setattr(restorer, name, self.timed(name, getattr(restorer, name)))
+        if restorer.enhancer is not None:
+            restorer.enhancer = _TimedEnhancer(restorer.enhancer, self.timed("enhance", restorer.enhancer.__call__))  # type: ignore[assignment]
+
+    def timed(self, name: str, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - start
+
+        return wrapper
+
+
+class _TimedEnhancer:
+    """The enhancer, called through a timer (Python looks `__call__` up on the type, not the instance)."""
+
+    def __init__(self, inner: object, call: Callable) -> None:
+        self._inner, self._call = inner, call
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        return self._call(image)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+
+def quantize(restorer: Restorer, threads: int) -> Restorer:
+    """`restorer` (on onnxruntime) with every graph it runs dynamically quantised to int8 weights."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from restoria.inference.onnx_backend import open_session
+
+    def int8(session: object) -> object:
+        path = Path(session._model_path)  # type: ignore[attr-defined]
+        out = path.with_suffix(".int8.onnx")
+        if not out.exists():
+            quantize_dynamic(str(path), str(out), weight_type=QuantType.QUInt8)
+        return open_session(out, threads)
+
+    for net in [*restorer.models, *(getattr(x, "net", None) for x in (restorer.segmenter, restorer.classifier, restorer.enhancer))]:
+        if hasattr(net, "session"):
+            net.session = int8(net.session)
+        if hasattr(net, "sessions"):
+            net.sessions = {k: int8(v) for k, v in net.sessions.items()}
+    return restorer
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--weights", type=Path, help="weights file (default: the shipped restorer)")
+    ap.add_argument("--photos", type=int, default=20)
+    ap.add_argument("--data", type=Path, default=Path("data/train512"))
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--int8", action="store_true", help="also onnxruntime with int8 dynamic quantisation")
     args = ap.parse_args()
-
     torch.set_num_threads(args.threads)
     os.environ.setdefault("RESTORIA_CACHE", tempfile.mkdtemp())
-    xs = photos_512()
-    models = {
-        "torch (eager)": load_backend_model(args.weights, "torch", "cpu"),
-        "onnxruntime": load_backend_model(args.weights, "onnx", "cpu"),
+    cases = photos(args.photos, args.data)
+    configs: dict[str, Restorer] = {
+        "torch, default fill (fsr)": Restorer(backend="torch"),
+        "torch, --fill telea": Restorer(backend="torch", fill="telea"),
+        "onnx, default fill (fsr)": Restorer(backend="onnx"),
+        "onnx, --fill telea": Restorer(backend="onnx", fill="telea"),
     }
-    for m in models.values():
-        run(m, xs[:1])  # warm-up
-    seconds = {k: 0.0 for k in models}
-    outs: dict[str, list[torch.Tensor]] = {}
-    for _ in range(args.rounds):
-        for name, m in models.items():
-            s, outs[name] = run(m, xs)
-            seconds[name] += s
-    n = args.rounds * len(xs)
-    base = seconds["torch (eager)"]
-    diff = np.concatenate([(a - b).abs().flatten().numpy() for a, b in zip(outs["onnxruntime"], outs["torch (eager)"])]) * 255
-    table = Table(title=f"two stages at 512x512, {len(xs)} real photos x {args.rounds} rounds, {args.threads} threads")
-    for col in ("backend", "images/s", "ratio", "max |diff| (0-255)", "mean |diff|"):
+    if args.int8:
+        configs["onnx int8, default fill (fsr)"] = quantize(Restorer(backend="onnx"), args.threads)
+    clocks = {name: StageClock(r) for name, r in configs.items()}
+    for r in configs.values():
+        r(cases[0][1])  # warm-up (ONNX export and session start-up are not counted)
+    for c in clocks.values():
+        c.seconds.clear()
+    best: dict[str, float] = {}
+    stage_best: dict[str, dict[str, float]] = {}
+    scores: dict[str, list[float]] = defaultdict(list)
+    for round_ in range(args.rounds):
+        for name, restorer in configs.items():
+            clocks[name].seconds.clear()
+            start = time.perf_counter()
+            for rgb, damaged, mask in cases:
+                out = restorer(damaged)
+                if round_ == 0:
+                    scores[name].append(image_scores(rgb, out.restored, mask)["score"])
+            took = time.perf_counter() - start
+            if took < best.get(name, float("inf")):
+                best[name], stage_best[name] = took, dict(clocks[name].seconds)
+    n = len(cases)
+    console = Console(width=200)
+    table = Table(title=f"restore at 512x512: {n} photos with competition damage, {args.threads} threads, best of {args.rounds} rounds")
+    for col in ("configuration", "photos/min", "fill share", *(f"{s} s/photo" for s in TIMED), "score"):
         table.add_column(col)
-    for name, s in seconds.items():
-        same = name.startswith("torch")
+    for name in configs:
+        st = stage_best[name]
         table.add_row(
-            name, f"{n / s:.2f}", f"{base / s:.2f}x", "-" if same else f"{diff.max():.2f}", "-" if same else f"{diff.mean():.4f}"
+            name, f"{60 * n / best[name]:.1f}", f"{st.get('fill', 0) / best[name]:.0%}",
+            *(f"{st.get(s, 0) / n:.3f}" for s in TIMED), f"{np.mean(scores[name]):.4f}",
         )
-    Console().print(table)
+    console.print(table)
+    changes = Table(title="speed-up of each change")
+    for col in ("change", "speed-up", "measured as"):
+        changes.add_column(col)
+    pm = {k: 60 * n / v for k, v in best.items()}
+    changes.add_row("onnxruntime instead of torch", f"{pm['onnx, default fill (fsr)'] / pm['torch, default fill (fsr)']:.2f}x", "whole restore, default fill")
+    changes.add_row("default fill run / --fill telea run (torch)", f"{best['torch, default fill (fsr)'] / best['torch, --fill telea']:.2f}x", "time ratio (bar: <= 1.3)")
+    changes.add_row("default fill run / --fill telea run (onnx)", f"{best['onnx, default fill (fsr)'] / best['onnx, --fill telea']:.2f}x", "time ratio (bar: <= 1.3)")
+    if "onnx int8, default fill (fsr)" in pm:
+        changes.add_row("int8 onnx instead of fp32 onnx", f"{pm['onnx int8, default fill (fsr)'] / pm['onnx, default fill (fsr)']:.2f}x",
+                        f"score {np.mean(scores['onnx int8, default fill (fsr)']) - np.mean(scores['onnx, default fill (fsr)']):+.4f}")
+    whole = windowed = 0.0
+    for _, damaged, mask in cases:
+        for flag in (False, True):
+            start = time.perf_counter()
+            classical_fill_image(damaged, mask, "fsr", windowed=flag)
+            took = time.perf_counter() - start
+            whole, windowed = (whole + took, windowed) if not flag else (whole, windowed + took)
+    changes.add_row("windowed fsr fill instead of whole-photo", f"{whole / windowed:.2f}x", "the fill alone")
+    console.print(changes)
 
 
 if __name__ == "__main__":
