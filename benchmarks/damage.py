@@ -2,6 +2,7 @@
 
     python benchmarks/damage.py --out runs/damage-bench
     python benchmarks/damage.py --out runs/damage-bench --old-assets runs/old-assets   # + the old defaults
+    python benchmarks/damage.py --out runs/damage-area --only detect clean --min-areas 300 60 20 8
 
 Held-out photos: the bundled ones (scikit-image, scikit-learn, matplotlib) and the test split of a
 `restoria prepare` dataset (`--data`, default data/train512; its photos are never trained on), cut to
@@ -40,6 +41,7 @@ from restoria.data.base import layout_rows
 from restoria.data.damage import apply_damage
 from restoria.fill import METHODS, classical_fill_image
 from restoria.imaging import to_gray
+from restoria.inference import flat
 from restoria.inference.restorer import Restorer
 from restoria.io import read_image, write_csv
 from restoria.metrics.damage import luma_scores, tolerant_f1
@@ -157,6 +159,7 @@ def main() -> None:
     ap.add_argument("--photos", type=int, default=40)
     ap.add_argument("--old-assets", type=Path, help="folder with the previous segment.safetensors and classify.safetensors")
     ap.add_argument("--only", nargs="*", choices=("detect", "clean", "fills", "enhance", "restore"))
+    ap.add_argument("--min-areas", nargs="*", type=int, help="detect and clean with each smallest learned region (px at 512; default: the shipped setting)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     photos = held_out(args.data, args.photos)
@@ -164,10 +167,13 @@ def main() -> None:
     new = Restorer()
     only = set(args.only or ("detect", "clean", "fills", "enhance", "restore"))
     rows: list[dict[str, object]] = []
-    if "detect" in only:
-        rows += detection(new, photos)
-    if "clean" in only:
-        rows += clean_area(new, photos)
+    for area in args.min_areas or [flat.MIN_LEARNED_AREA_AT_REFERENCE]:
+        flat.MIN_LEARNED_AREA_AT_REFERENCE = area
+        tag = [] if not args.min_areas else [{"min_area": float(area)}]
+        if "detect" in only:
+            rows += [r | t for r in detection(new, photos) for t in tag or [{}]]
+        if "clean" in only:
+            rows += [r | t for r in clean_area(new, photos) for t in tag or [{}]]
     if "fills" in only:
         rows += fills(photos)
     if "enhance" in only:

@@ -17,17 +17,20 @@ REFERENCE_SIZE = 512
 
 
 MIN_AREA_AT_REFERENCE = 300  # the competition's polygons exceed 625 px; their flat interior is a bit less
+# the learned detector finds real damage too: a speck of dust or a short hair is a few pixels
+MIN_LEARNED_AREA_AT_REFERENCE = 300
 
 
-def min_region_area(shape: tuple[int, int]) -> int:
+def min_region_area(shape: tuple[int, int], at_reference: int = MIN_AREA_AT_REFERENCE, floor: int = 16) -> int:
     """The smallest lost region worth reporting, scaled from the competition's 512x512 photos."""
     scale = min(shape) / REFERENCE_SIZE
-    return max(16, int(MIN_AREA_AT_REFERENCE * scale * scale))
+    return max(min(floor, at_reference), int(at_reference * scale * scale))
 
 
 def drop_small_regions(mask: np.ndarray, min_area: int | None = None) -> np.ndarray:
-    """Remove connected regions smaller than `min_area` from a binary mask (uint8, >0 = lost)."""
-    min_area = min_region_area(mask.shape) if min_area is None else min_area
+    """Remove connected regions smaller than `min_area` (default: the learned detector's smallest damage)
+    from a binary mask (uint8, >0 = lost)."""
+    min_area = min_region_area(mask.shape, MIN_LEARNED_AREA_AT_REFERENCE) if min_area is None else min_area
     n, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=8)
     keep = np.zeros(n, bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
