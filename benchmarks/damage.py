@@ -16,8 +16,9 @@ Held-out photos: the bundled ones (scikit-image, scikit-learn, matplotlib) and t
    only (grain, fading, ... are not damage);
 3. fills, per kind, given the TRUE mask: luma PSNR/SSIM inside the damage against the clean photo, for
    FSR, Navier-Stokes, Telea and the restorer's U-Net #1;
-4. enhance: luma PSNR/SSIM of photos with global ageing only, as aged, after the classical baseline
-   (OpenCV non-local means + CLAHE), and after the enhancer;
+4. enhance: luma PSNR/SSIM and an LPIPS-style feature distance (restoria.models.pretrained.
+   FeatureDistance) of photos with global ageing only, as aged, after the classical baseline (OpenCV
+   non-local means + CLAHE), and after the enhancer; and what the enhancer does to clean photos;
 5. the whole restore: luma PSNR of the restored photo against the clean one, over the photo and inside
    the damage, beside the aged input's, for the new defaults and (with --old-assets: a folder holding
    the previous segment.safetensors and classify.safetensors) the old ones, without an enhancer.
@@ -45,6 +46,7 @@ from restoria.inference import flat
 from restoria.inference.restorer import Restorer
 from restoria.io import read_image, write_csv
 from restoria.metrics.damage import luma_scores, tolerant_f1
+from restoria.models.pretrained import FeatureDistance
 
 SEED = 10_000
 console = Console()
@@ -120,13 +122,14 @@ def enhance(restorer: Restorer, photos: list[np.ndarray]) -> list[dict[str, obje
     if restorer.enhancer is None:
         return []
     cfg = AgeingConfig(damage={}, min_global=1)
+    dist = FeatureDistance()
     per: dict[str, list[dict[str, float]]] = {}
     for i, rgb in enumerate(track(photos, description="enhance", console=console)):
         gray = to_gray(age_photo(rgb, np.random.default_rng([SEED, 3, i]), cfg).image)
         clean = to_gray(rgb)
-        for name, out in (("aged input", gray), ("nlm + clahe", nlm_clahe(gray)), ("enhancer", restorer.enhancer(gray))):
-            per.setdefault(name, []).append(luma_scores(out, clean))
-        per.setdefault("enhancer on the clean photo", []).append(luma_scores(restorer.enhancer(clean), clean))
+        outs = (("aged input", gray), ("nlm + clahe", nlm_clahe(gray)), ("enhancer", restorer.enhancer(gray)), ("enhancer on the clean photo", restorer.enhancer(clean)))
+        for name, out in outs:
+            per.setdefault(name, []).append(luma_scores(out, clean) | {"feature_dist": dist(out, clean)})
     return [{"measure": "enhance", "case": k, **mean(v)} for k, v in per.items()]
 
 

