@@ -222,14 +222,11 @@ def _restorer(
     fill: str = "auto",
     enhancer: str = "default",
 ):
+    from restoria.commands.restore import restorer_kwargs
     from restoria.inference.restorer import Restorer
 
-    seg, cls, enh = (None if v.lower() == "none" else v for v in (segmenter, classifier, enhancer))
     try:
-        return Restorer(
-            weights or None, tile=tile, color_strength=color_strength, detector=detector, backend=backend, segmenter=seg,
-            classifier=cls, tta=tta, upscale=upscale, sr_weights=sr_weights, fill=fill, enhancer=enh,
-        )
+        return Restorer(**restorer_kwargs(weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights, fill, enhancer))
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
     except ValueError as exc:
@@ -287,6 +284,10 @@ def restore(
     sr_weights: Optional[Path] = typer.Option(None, "--sr-weights", help="SR weights for --upscale (default: the shipped sr_x2/sr_x4)"),
     fill: str = typer.Option("auto", help=FILL_HELP),
     enhancer: str = typer.Option("default", help=ENHANCER_HELP),
+    skip_done: bool = typer.Option(False, "--skip-done", help="skip a photo whose OUT/<name>.png already exists (a re-run after a kill or on a grown archive)"),
+    engine: str = typer.Option("local", "--engine", help="local (this process) or ray (Ray Data actors on a local Ray or a cluster: pip install 'restoria[ray]')"),
+    workers: int = typer.Option(2, "--workers", min=1, help="--engine ray: Ray actors, each loading the weights once"),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="--engine ray: a cluster to join (ray://HOST:10001, or auto); default: start a local Ray"),
 ) -> None:
     """Restore any photos: detect the damage, enhance, inpaint it, colorize (and upscale); writes OUT/<name>.png."""
     from restoria.commands.restore import restore_files
@@ -295,14 +296,36 @@ def restore(
 
     if color not in COLOURS:
         raise typer.BadParameter(f"--color must be one of {', '.join(COLOURS)}, got {color!r}")
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter(f"--engine must be local or ray, got {engine!r}")
     files = list_images(inputs)
-    restorer = _restorer(weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights, fill, enhancer)
-    with progress_bar(len(files), "restore") as advance:
-        written, errors, notes = restore_files(files, out, restorer, mask, save_stages, "keep" if keep_color else color, progress=advance)
+    colour = "keep" if keep_color else color
+    options = (weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights, fill, enhancer)
+    if engine == "ray":
+        from restoria.commands.ray_engine import EngineError, require_ray, restore_on_ray
+        from restoria.commands.restore import restorer_kwargs
+
+        try:
+            require_ray()
+        except ImportError as exc:
+            fail(str(exc))
+        try:
+            with progress_bar(len(files), f"restore (ray, {workers} workers)") as advance:
+                written, errors, notes = restore_on_ray(
+                    files, out, restorer_kwargs(*options), mask, save_stages, colour, advance, skip_done, workers, ray_address
+                )
+        except EngineError as exc:
+            fail(str(exc))
+    else:
+        restorer = _restorer(*options)
+        with progress_bar(len(files), "restore") as advance:
+            written, errors, notes = restore_files(files, out, restorer, mask, save_stages, colour, progress=advance, skip_done=skip_done)
     for n in notes:
         err.print(f"note: {n}", markup=False, highlight=False, soft_wrap=True)
     report_errors(errors)
-    err.print(f"wrote {len(written)} photos to {out}")
+    skipped = len(files) - len(written) - len(errors)
+    done = f"wrote {len(written)} photos to {out}" + (f" ({skipped} already there: skipped)" if skipped else "")
+    err.print(done, markup=False, highlight=False, soft_wrap=True)
     if errors:
         raise typer.Exit(2)
 
