@@ -162,12 +162,13 @@ def main() -> None:
     ap.add_argument("--photos", type=int, default=40)
     ap.add_argument("--old-assets", type=Path, help="folder with the previous segment.safetensors and classify.safetensors")
     ap.add_argument("--only", nargs="*", choices=("detect", "clean", "fills", "enhance", "restore"))
+    ap.add_argument("--classifier", default="default", help="the detect stage's classifier gate: default (shipped), none, or a weights file")
     ap.add_argument("--min-areas", nargs="*", type=int, help="detect and clean with each smallest learned region (px at 512; default: the shipped setting)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     photos = held_out(args.data, args.photos)
     console.print(f"{len(photos)} held-out photos at 512x512")
-    new = Restorer()
+    new = Restorer(classifier=None if args.classifier == "none" else args.classifier)
     only = set(args.only or ("detect", "clean", "fills", "enhance", "restore"))
     rows: list[dict[str, object]] = []
     for area in args.min_areas or [flat.MIN_LEARNED_AREA_AT_REFERENCE]:

@@ -18,7 +18,7 @@ REFERENCE_SIZE = 512
 
 MIN_AREA_AT_REFERENCE = 300  # the competition's polygons exceed 625 px; their flat interior is a bit less
 # the learned detector finds real damage too: a speck of dust or a short hair is a few pixels
-MIN_LEARNED_AREA_AT_REFERENCE = 300
+MIN_LEARNED_AREA_AT_REFERENCE = 300  # the shipped segmenter knows polygons; 40 suits one trained on real damage (benchmarks/damage.py --min-areas)
 
 
 def min_region_area(shape: tuple[int, int], at_reference: int = MIN_AREA_AT_REFERENCE, floor: int = 16) -> int:
