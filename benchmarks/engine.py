@@ -33,7 +33,8 @@ from rich.console import Console
 from rich.table import Table
 
 from restoria.commands.examples import bundled_photos
-from restoria.commands.ray_engine import require_ray, restore_on_ray, restorer_kwargs
+from restoria.commands.ray_engine import require_ray, restore_on_ray
+from restoria.commands.restore import restorer_kwargs
 from restoria.commands.restore import restore_files
 from restoria.imaging import to_gray
 from restoria.inference.restorer import Restorer
