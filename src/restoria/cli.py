@@ -10,7 +10,7 @@ import logging
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -208,25 +208,14 @@ FILL_HELP = "the damage's fill: auto (a refining model's refiner, else FSR), mod
 BACKEND_HELP = "torch, or onnx (onnxruntime for every network; --weights may name an exported NAME.fill.onnx, --segmenter/--classifier/--sr-weights a NAME.onnx)"
 
 
-def _restorer(
-    weights: list[Path] | None,
-    tile: int | None,
-    color_strength: float = 1.0,
-    detector: str = "both",
-    backend: str = "torch",
-    segmenter: str = "default",
-    classifier: str = "default",
-    tta: bool = False,
-    upscale: int | None = None,
-    sr_weights: Path | None = None,
-    fill: str = "auto",
-    enhancer: str = "default",
-):
+def _restorer(*options: Any, **named: Any):
+    """The Restorer the CLI options describe (`restoria.commands.restore.restorer_kwargs` names them);
+    a bad weights file or option is one line and exit code 2."""
     from restoria.commands.restore import restorer_kwargs
     from restoria.inference.restorer import Restorer
 
     try:
-        return Restorer(**restorer_kwargs(weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights, fill, enhancer))
+        return Restorer(**restorer_kwargs(*options, **named))
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
     except ValueError as exc:
