@@ -17,6 +17,7 @@ from torch import nn
 
 from restoria.fill import METHODS, classical_fill
 from restoria.models.two_stage.chroma_bins import ChromaBins, ChromaHead
+from restoria.models.two_stage.global_context import GlobalContext
 from restoria.models.two_stage.hue import chroma_directions, noise_for, sample_hues
 from restoria.models.unet import build_unet
 
@@ -45,6 +46,7 @@ class TwoStageRestorer(nn.Module):
         chroma_temperature: float = 0.38,
         chroma_hidden: int = 0,
         colorize_decoder_blocks: int | None = None,
+        colorize_global: bool = False,
         hue_bins: int = 0,
         hue_strength: float = 0.0,
         hue_temperature: float = 1.0,
@@ -97,6 +99,13 @@ class TwoStageRestorer(nn.Module):
             head_channels = colorize_decoder_channels[(colorize_decoder_blocks or len(colorize_decoder_channels)) - 1]
             scale = 1 if colorize_decoder_blocks is not None else 4
             self.colorizer.segmentation_head = ChromaHead(head_channels, outputs, scale=scale, hidden=chroma_hidden)
+        # Optional global view (restoria.models.two_stage.global_context): the ImageNet classifier's pooled
+        # features of the whole photo, added to the colorizer's deepest features.
+        self.global_context = (
+            GlobalContext(self.colorizer.encoder.out_channels[-1], colorize_encoder or encoder, colorize_encoder_weights or encoder_weights)
+            if colorize_global
+            else None
+        )
         # Optional hue classifier on the colorizer's decoder (restoria.models.two_stage.hue): each pixel's distribution
         # over OpenCV's hue bins, whose draws replace the regressed hue at inference (hue_strength > 0).
         self.hue_head = ChromaHead(colorize_decoder_channels[-1], hue_bins) if hue_bins else None
@@ -177,7 +186,10 @@ class TwoStageRestorer(nn.Module):
         """Stage 2's raw output and, with a hue head, its hue logits (B, hue_bins, H/4, W/4), from one
         pass through the colorizer's encoder and decoder."""
         unet = self.colorizer
-        features = unet.decoder(unet.encoder(self._norm(gray)))
+        features = unet.encoder(self._norm(gray))
+        if self.global_context is not None:
+            features = [*features[:-1], self.global_context(features[-1])]
+        features = unet.decoder(features)
         return unet.segmentation_head(features), self.hue_head(features) if self.hue_head is not None else None
 
     @property
