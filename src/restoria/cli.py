@@ -200,6 +200,7 @@ DETECTOR_HELP = "damage detection: model (the segmenter, else the inpainter's he
 SEGMENTER_HELP = "damage segmenter weights, or 'none' (default: the shipped one when present)"
 CLASSIFIER_HELP = "damaged/clean classifier weights run first, or 'none' (default: the shipped one when present)"
 ENHANCER_HELP = "the enhance stage's weights (grain, blur, JPEG and fading out before the fill), or 'none' to switch it off (default: the shipped one when present)"
+COLOUR_SIZE_HELP = "a photo larger than this many pixels squared is colorized from a copy of that size and its colour scaled up under its own full-resolution gray (what the colorizer learnt from; 0: at full size)"
 
 
 TTA_HELP = "also run each network on the mirrored photo and average (2x the time)"
@@ -273,6 +274,7 @@ def restore(
     sr_weights: Optional[Path] = typer.Option(None, "--sr-weights", help="SR weights for --upscale (default: the shipped sr_x2/sr_x4)"),
     fill: str = typer.Option("auto", help=FILL_HELP),
     enhancer: str = typer.Option("default", help=ENHANCER_HELP),
+    colour_size: int = typer.Option(512, "--colour-size", min=0, help=COLOUR_SIZE_HELP),
     skip_done: bool = typer.Option(False, "--skip-done", help="skip a photo whose OUT/<name>.png already exists (a re-run after a kill or on a grown archive)"),
     engine: str = typer.Option("local", "--engine", help="local (this process) or ray (Ray Data actors on a local Ray or a cluster: pip install 'restoria[ray]')"),
     workers: int = typer.Option(2, "--workers", min=1, help="--engine ray: Ray actors, each loading the weights once"),
@@ -289,7 +291,7 @@ def restore(
         raise typer.BadParameter(f"--engine must be local or ray, got {engine!r}")
     files = list_images(inputs)
     colour = "keep" if keep_color else color
-    options = (weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights, fill, enhancer)
+    options = (weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights, fill, enhancer, colour_size)
     if engine == "ray":
         from restoria.commands.ray_engine import EngineError, require_ray, restore_on_ray
         from restoria.commands.restore import restorer_kwargs

@@ -13,6 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from restoria.inference.colour import COLOUR_SIZE
 from restoria.inference.restorer import Restorer
 from restoria.io import InputError, read_image, write_png
 
@@ -148,6 +149,7 @@ def restorer_kwargs(
     sr_weights: Path | None = None,
     fill: str = "auto",
     enhancer: str = "default",
+    colour_size: int = COLOUR_SIZE,
 ) -> dict[str, Any]:
     """`Restorer`'s keyword arguments from the CLI's options, as `restoria.cli._restorer` builds them
     ('none' switches a detector or the enhancer off), with every path absolute for the workers."""
@@ -156,4 +158,5 @@ def restorer_kwargs(
         "weights": [_absolute(w) for w in weights] if weights else None, "tile": tile, "color_strength": color_strength,
         "detector": detector, "backend": backend, "segmenter": seg, "classifier": cls, "tta": tta, "upscale": upscale,
         "sr_weights": _absolute(sr_weights), "fill": fill, "enhancer": enh,
+        "colour_size": colour_size or None,
     }

@@ -1,4 +1,10 @@
-"""Colour rendering: the colorizer's float RGB -> an 8-bit photo that keeps each pixel's drawn hue.
+"""Colour rendering: the colorizer's chroma read at the scale it learnt, over the photo's own luma, as an
+8-bit photo that keeps each pixel's hue.
+
+A large scan is colorized from a copy of about COLOUR_SIZE x COLOUR_SIZE pixels and its chroma is scaled
+up under the full-resolution luma (DeOldify's "render factor"): the colorizer learnt what things are
+from photos of that size, and at 4000 px a face fills its whole view and reads as texture. Colour
+varies slowly, so nothing is lost that a person sees, and the cost stops growing with the photo.
 
 Plain rounding of a faint colour moves its hue by tens of bins or erases it; the score counts hues, so
 the rendering rounds each pixel towards the neighbour that keeps its hue.
@@ -8,8 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import math
+
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from restoria.inference.net import RestorerNet
 from restoria.models.two_stage.hue import BINS, float_hue, noise_for, opencv_hue
@@ -41,20 +50,41 @@ def to_uint8_keep_hue(rgb: torch.Tensor) -> np.ndarray:
     return quantize_keep_hue(rgb.detach().float().permute(1, 2, 0).cpu().numpy() * 255)
 
 
+COLOUR_SIZE = 512  # the training photos' side: a larger photo's colour is read from this many pixels squared
+
+
+def colour_view(gray: torch.Tensor, size: int | None = COLOUR_SIZE) -> torch.Tensor:
+    """The gray (B, 1, H, W) the colorizer reads: the photo itself, or for a photo of more than `size`
+    x `size` pixels an antialiased copy of that area with the same aspect (None: always the photo)."""
+    h, w = gray.shape[-2:]
+    if size is None or h * w <= size * size:
+        return gray
+    scale = math.sqrt(size * size / (h * w))
+    shape = (max(1, round(h * scale)), max(1, round(w * scale)))
+    return F.interpolate(gray, size=shape, mode="bilinear", antialias=True, align_corners=False)
+
+
 Run = Callable[[Callable[[torch.Tensor], torch.Tensor], torch.Tensor], torch.Tensor]
 
 
 @torch.inference_mode()
-def colorize(nets: Sequence[RestorerNet], gray: torch.Tensor, run: Run, strength: float = 1.0) -> np.ndarray:
+def colorize(
+    nets: Sequence[RestorerNet], gray: torch.Tensor, run: Run, strength: float = 1.0, size: int | None = COLOUR_SIZE
+) -> np.ndarray:
     """The colorize stage: restored gray (1, 1, H, W) -> uint8 RGB (H, W, 3), averaged over the ensemble.
 
-    `run(fn, x)` applies a network to the whole photo (tiled). A hue-drawing colorizer gets ONE noise
-    field for the whole photo, so its tiles agree; `strength` scales each model's calibrated chroma gain."""
+    A chroma colorizer reads `colour_view(gray, size)` and its chroma is scaled up bilinearly under the
+    full-resolution gray; an RGB one (which also redraws the luma) reads the photo itself. `run(fn, x)`
+    applies a network to a whole image (tiled). A hue-drawing colorizer gets ONE noise field for the
+    whole image, so its tiles agree; `strength` scales each model's calibrated chroma gain."""
     outs = []
     for net in nets:
+        x = colour_view(gray, size) if net.color_space == "ycbcr" else gray
         if net.samples_hue:
-            color = run(lambda x, net=net: net.color(x[:, :1], x[:, 1:]), torch.cat([gray, noise_for(gray)], 1))
+            color = run(lambda t, net=net: net.color(t[:, :1], t[:, 1:]), torch.cat([x, noise_for(x)], 1))
         else:
-            color = run(net.color, gray)
+            color = run(net.color, x)
+        if color.shape[-2:] != gray.shape[-2:]:
+            color = F.interpolate(color, size=gray.shape[-2:], mode="bilinear", align_corners=False)
         outs.append(net.to_rgb(gray, color, net.chroma_gain * strength))
     return to_uint8_keep_hue(torch.stack(outs).mean(0)[0])

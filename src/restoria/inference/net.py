@@ -19,6 +19,7 @@ class RestorerNet(Protocol):
     samples_hue: bool  # the colour graph also takes a noise field (hue drawn from a distribution)
     refine_method: str | None  # the classical fill a refiner corrects, or None
     chroma_gain: float
+    color_space: str  # "ycbcr": color() is chroma over the given luma; "rgb": the whole colour photo
 
     def fill_and_damage(self, gray: torch.Tensor) -> torch.Tensor:
         """U-Net #1: gray -> (fill, damage probability) as 2 channels."""

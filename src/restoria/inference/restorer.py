@@ -27,7 +27,7 @@ import torch
 
 from restoria.fill import METHODS, classical_fill, classical_fill_image
 from restoria.imaging import to_gray, to_tensor, to_uint8
-from restoria.inference.colour import colorize
+from restoria.inference.colour import COLOUR_SIZE, colorize
 from restoria.inference.colour_mode import colour_mode
 from restoria.inference.detectors import DamageClassifier, Segmenter
 from restoria.inference.enhancer import PhotoEnhancer
@@ -117,6 +117,7 @@ class Restorer:
         fill: str = "auto",
         nets: list[RestorerNet] | None = None,
         enhancer: str | Path | None = "default",
+        colour_size: int | None = COLOUR_SIZE,
     ) -> None:
         """`nets` (instead of `weights`) are networks already in memory, e.g. the one a training run
         is validating."""
@@ -140,6 +141,7 @@ class Restorer:
         self.tta = tta  # flip test-time augmentation of every network
         self.upscaler = Upscaler(upscale, sr_weights, device, backend=backend) if upscale else None
         self.fill_method = fill
+        self.colour_size = colour_size  # colour is read from about this many pixels squared (None: full size)
 
     def _run(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """A network over the whole photo: tiled, and mirrored too under `tta`."""
@@ -207,7 +209,7 @@ class Restorer:
 
     def colorize(self, gray: np.ndarray) -> np.ndarray:
         """The colorize stage: uint8 gray -> uint8 RGB (restoria.inference.colour)."""
-        return colorize(self.models, self._tensor(gray), self._run, self.color_strength)
+        return colorize(self.models, self._tensor(gray), self._run, self.color_strength, self.colour_size)
 
     def colour_mode(self, image: np.ndarray, colour: str = "auto") -> tuple[np.ndarray, np.ndarray | None, list[str]]:
         """Whether the photo keeps its own colours or is colorized: (gray to restore, the colour photo to
