@@ -5,6 +5,7 @@
     python docs/figures.py --old-weights runs/previous-restore.safetensors   # + docs/colour.png
     python docs/figures.py --old-photos DIR         # + docs/old_photos.png: real scans (not in the repo)
     python docs/figures.py --ageing                 # + docs/ageing.png: every kind of restoria.data.ageing
+    python docs/figures.py --large-scans            # + docs/large_scans.png: colour read at 512 px vs full size
 
 docs/colour.png compares the colour of an older default with today's (git show 892e752:src/restoria/
 weights/restore.safetensors > runs/previous-restore.safetensors gives the one before the ImageNet
@@ -108,6 +109,23 @@ def old_photo_figure(out: Path, folder: Path, weights: Path | None) -> None:
     grid(out, rows, ("scan", "detected damage", "restored (default)"), [f.stem for f in files])
 
 
+def large_scan_figure(out: Path, names: list[str], weights: Path | None, side: int = 2048) -> None:
+    """Gray scans of about `side` px (the bundled photos enlarged, or as they are when larger): colour
+    read at full size against colour read from a 512 px view (the default, `--colour-size`)."""
+    photos = bundled_photos()
+    full, view = Restorer([weights] if weights else None, colour_size=None), Restorer([weights] if weights else None)
+    rows, labels = [], []
+    for name in names:
+        rgb = photos[name]
+        if max(rgb.shape[:2]) < side:
+            f = side / max(rgb.shape[:2])
+            rgb = cv2.resize(rgb, (round(rgb.shape[1] * f), round(rgb.shape[0] * f)), interpolation=cv2.INTER_CUBIC)
+        gray = to_gray(rgb)
+        rows.append([fit(img, 512) for img in (gray, full.colorize(gray), view.colorize(gray), rgb)])
+        labels.append(f"{name} ({rgb.shape[1]}x{rgb.shape[0]})")
+    grid(out, rows, ("gray scan", "colour read at full size", "colour read at 512 px (default)", "original"), labels)
+
+
 def ageing_figure(out: Path, names: list[str]) -> None:
     """restoria.data.ageing, one kind per row on the bundled photos: each structural kind beside the mask
     it goes into, each global kind beside the untouched photo."""
@@ -155,7 +173,10 @@ def main() -> None:
     ap.add_argument("--old-photos", type=Path, help="a folder of real scanned old photos: docs/old_photos.png")
     ap.add_argument("--ageing", action="store_true", help="docs/ageing.png: every kind of the ageing model")
     ap.add_argument("--colour-photos", nargs="*", default=["astronaut", "grace_hopper", "china", "coffee", "chelsea", "motorcycle_left"])
+    ap.add_argument("--large-scans", action="store_true", help="docs/large_scans.png: colour of large scans read at 512 px and at full size")
     args = ap.parse_args()
+    if args.large_scans:
+        large_scan_figure(HERE / "large_scans.png", ["motorcycle_left", "astronaut", "grace_hopper"], args.weights)
     if args.ageing:
         ageing_figure(HERE / "ageing.png", ["astronaut", "coffee"])
     if args.old_weights:
