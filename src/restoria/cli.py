@@ -209,6 +209,24 @@ FILL_HELP = "the damage's fill: auto (a refining model's refiner, else FSR), mod
 BACKEND_HELP = "torch, or onnx (onnxruntime for every network; --weights may name an exported NAME.fill.onnx, --segmenter/--classifier/--sr-weights a NAME.onnx)"
 
 
+ENGINE_HELP = "local (this process) or ray (Ray Data actors on a local Ray or a cluster: pip install 'restoria[ray]')"
+WORKERS_HELP = "--engine ray: Ray actors, each loading the weights once"
+RAY_ADDRESS_HELP = "--engine ray: a cluster to join (ray://HOST:10001, or auto); default: start a local Ray"
+
+
+def _check_engine(engine: str) -> None:
+    """--engine is local or ray; ray needs Ray installed (one line naming what to install)."""
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter(f"--engine must be local or ray, got {engine!r}")
+    if engine == "ray":
+        from restoria.commands.ray_engine import require_ray
+
+        try:
+            require_ray()
+        except ImportError as exc:
+            fail(str(exc))
+
+
 def _restorer(*options: Any, **named: Any):
     """The Restorer the CLI options describe (`restoria.commands.restore.restorer_kwargs` names them);
     a bad weights file or option is one line and exit code 2."""
@@ -235,19 +253,37 @@ def predict(
     segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
     tta: bool = typer.Option(False, "--tta", help=TTA_HELP),
     fill: str = typer.Option("auto", help=FILL_HELP),
+    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
+    workers: int = typer.Option(2, "--workers", min=1, help=WORKERS_HELP),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help=RAY_ADDRESS_HELP),
 ) -> None:
     """DATA/test.csv -> OUT/<ID>.png (RGB, same size as the input) and optionally the submission ZIP."""
     from restoria.commands.predict import predict as run
     from restoria.io import read_csv
 
+    _check_engine(engine)
     try:
         total = len(read_csv(data / "test.csv", required=("ID", "input_image_path"), errors=[]))
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
     # every competition photo is damaged: no classifier gate in predict
-    restorer = _restorer(weights, tile, detector=detector, backend=backend, segmenter=segmenter, classifier="none", tta=tta, fill=fill)
-    with progress_bar(total, "predict") as advance:
-        written, errors = run(data, out, restorer, zip_path, progress=advance)
+    options = {"detector": detector, "backend": backend, "segmenter": segmenter, "classifier": "none", "tta": tta, "fill": fill}
+    if engine == "ray":
+        from functools import partial
+
+        from restoria.commands.ray_engine import EngineError, predict_on_ray
+        from restoria.commands.restore import restorer_kwargs
+
+        kwargs = restorer_kwargs(weights, tile, **options)
+        try:
+            with progress_bar(total, f"predict (ray, {workers} workers)") as advance:
+                written, errors = run(data, out, None, zip_path, advance, partial(predict_on_ray, restorer=kwargs, workers=workers, address=ray_address))
+        except EngineError as exc:
+            fail(str(exc))
+    else:
+        restorer = _restorer(weights, tile, **options)
+        with progress_bar(total, "predict") as advance:
+            written, errors = run(data, out, restorer, zip_path, progress=advance)
     report_errors(errors)
     err.print(f"wrote {len(written)} PNGs to {out}" + (f" and {zip_path}" if zip_path else ""))
     if errors:
@@ -276,9 +312,9 @@ def restore(
     enhancer: str = typer.Option("default", help=ENHANCER_HELP),
     colour_size: int = typer.Option(512, "--colour-size", min=0, help=COLOUR_SIZE_HELP),
     skip_done: bool = typer.Option(False, "--skip-done", help="skip a photo whose OUT/<name>.png already exists (a re-run after a kill or on a grown archive)"),
-    engine: str = typer.Option("local", "--engine", help="local (this process) or ray (Ray Data actors on a local Ray or a cluster: pip install 'restoria[ray]')"),
-    workers: int = typer.Option(2, "--workers", min=1, help="--engine ray: Ray actors, each loading the weights once"),
-    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="--engine ray: a cluster to join (ray://HOST:10001, or auto); default: start a local Ray"),
+    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
+    workers: int = typer.Option(2, "--workers", min=1, help=WORKERS_HELP),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help=RAY_ADDRESS_HELP),
 ) -> None:
     """Restore any photos: detect the damage, enhance, inpaint it, colorize (and upscale); writes OUT/<name>.png."""
     from restoria.commands.restore import restore_files
@@ -287,19 +323,14 @@ def restore(
 
     if color not in COLOURS:
         raise typer.BadParameter(f"--color must be one of {', '.join(COLOURS)}, got {color!r}")
-    if engine not in ("local", "ray"):
-        raise typer.BadParameter(f"--engine must be local or ray, got {engine!r}")
+    _check_engine(engine)
     files = list_images(inputs)
     colour = "keep" if keep_color else color
     options = (weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights, fill, enhancer, colour_size)
     if engine == "ray":
-        from restoria.commands.ray_engine import EngineError, require_ray, restore_on_ray
+        from restoria.commands.ray_engine import EngineError, restore_on_ray
         from restoria.commands.restore import restorer_kwargs
 
-        try:
-            require_ray()
-        except ImportError as exc:
-            fail(str(exc))
         try:
             with progress_bar(len(files), f"restore (ray, {workers} workers)") as advance:
                 written, errors, notes = restore_on_ray(

@@ -84,9 +84,46 @@ def test_skip_done_keeps_what_is_there_and_restores_the_rest(three: Path, tmp_pa
     assert pixels(out / "coffee.png").shape[:2] == pixels(three / "coffee.png").shape[:2]
 
 
-def test_without_ray_one_line_says_what_to_install(three: Path, tmp_path: Path, runner, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_predict_on_ray_writes_what_the_local_engine_writes_and_reports_a_bad_row(
+    dataset: Path, tmp_path: Path, runner, local_ray
+) -> None:
+    """A copy of the competition-layout dataset with one row whose input is not a photo: both engines
+    write every other row's <ID>.png with the same pixels and the ZIP, and name the bad file once."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(dataset, data)
+    (data / "test_input" / "broken.png").write_text("text, not a PNG")
+    with open(data / "test.csv", "a") as f:
+        f.write("broken,./test_input/broken.png,broken\n")
+    ids = [line.split(",")[0] for line in (data / "test.csv").read_text().splitlines()[1:]]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        local = invoke(runner, "predict", "--data", data, "--out", tmp_path / "local")
+    finally:
+        torch.set_num_threads(threads)
+    res = invoke(runner, "predict", "--data", data, "--out", tmp_path / "ray", "--zip", tmp_path / "sub.zip", "--engine", "ray")
+    for r in (local, res):
+        assert r.exit_code == 2
+        errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+        assert len(errors) == 1 and errors[0].startswith(f"error: {data / 'test_input' / 'broken.png'}: "), r.stderr
+    good = sorted(f"{i}.png" for i in ids if i != "broken")
+    assert sorted(p.name for p in (tmp_path / "ray").iterdir()) == good
+    for name in good:
+        np.testing.assert_array_equal(pixels(tmp_path / "ray" / name), pixels(tmp_path / "local" / name))
+    import zipfile
+
+    assert sorted(zipfile.ZipFile(tmp_path / "sub.zip").namelist()) == good
+
+
+@pytest.mark.parametrize("command", ["restore", "predict"])
+def test_without_ray_one_line_says_what_to_install(
+    three: Path, dataset: Path, tmp_path: Path, runner, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now fails as it would without the package
-    res = invoke(runner, "restore", three, "--out", tmp_path / "out", "--engine", "ray")
+    inputs = [three] if command == "restore" else ["--data", dataset]
+    res = invoke(runner, command, *inputs, "--out", tmp_path / "out", "--engine", "ray")
     assert res.exit_code == 2
     assert res.stderr.strip() == "error: --engine ray needs Ray: pip install 'restoria[ray]'"
     assert not (tmp_path / "out").exists()

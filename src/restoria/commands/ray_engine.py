@@ -1,9 +1,10 @@
-"""`restoria restore --engine ray`: the same restore, spread over the actors of a Ray cluster (Ray Data).
+"""`restoria restore --engine ray` and `restoria predict --engine ray`: the same work, spread over the actors
+of a Ray cluster (Ray Data).
 
 Each actor builds one Restorer when it starts (the weights are loaded once per worker, not once per
-photo) and restores its rows with `restore_one`, the local engine's own per-photo code; output stems
-are made unique over the whole batch on the driver before any row is sent. Every path travels
-absolute, so inputs, weights and OUT must be on a filesystem every worker sees under the same path.
+photo) and runs the local engine's own per-photo code on its rows (`restore_one`, `predict_one`);
+output names are fixed on the driver before any row is sent. Every path travels absolute, so inputs,
+weights and OUT must be on a filesystem every worker sees under the same path.
 
 Ray is imported here only, and only when this engine runs: `restoria` works without it.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from restoria.commands.predict import predict_one
 from restoria.commands.restore import Outcome, plan, restore_one
 from restoria.io import InputError
 
@@ -42,24 +44,24 @@ def require_ray() -> Any:
     return ray
 
 
-class RestoreWorker:
-    """A Ray Data actor: one Restorer for its whole life, then `restore_one` on each row it is given.
+# the work on one row: (photo, output name, OUT, restorer, **job_kwargs) -> Outcome
+Job = Callable[..., Outcome]
+
+
+class Worker:
+    """A Ray Data actor: one Restorer for its whole life, then the engine's `job` on each row it is given.
 
     A Restorer that cannot be built (a missing weights file, a bad option) is not raised here, where Ray
     would turn it into a dead actor and a traceback: every row answers it as `fatal`, and the driver
     stops with that one line."""
 
-    def __init__(
-        self, restorer: dict[str, Any], inputs: frozenset[Path], out: str, mask: str | None,
-        save_stages: bool, colour: str, threads: int,
-    ) -> None:
+    def __init__(self, restorer: dict[str, Any], job: Job, job_kwargs: dict[str, Any], out: str, threads: int) -> None:
         import torch
 
         from restoria.inference.restorer import Restorer
 
         torch.set_num_threads(threads)
-        self.out, self.mask, self.inputs = Path(out), Path(mask) if mask else None, inputs
-        self.save_stages, self.colour = save_stages, colour
+        self.job, self.job_kwargs, self.out = job, job_kwargs, Path(out)
         self.restorer: Restorer | None = None
         self.fatal = ""
         try:
@@ -73,7 +75,7 @@ class RestoreWorker:
         for i, path, name in zip(batch["i"], batch["path"], batch["name"]):
             outcome = Outcome()
             if self.restorer is not None:
-                outcome = restore_one(Path(path), str(name), self.out, self.restorer, self.inputs, self.mask, self.save_stages, self.colour)
+                outcome = self.job(Path(path), str(name), self.out, self.restorer, **self.job_kwargs)
             rows["i"].append(int(i))
             rows["fatal"].append(self.fatal)
             rows["written"].append(str(outcome.written or ""))
@@ -106,6 +108,59 @@ def actor_cpus(cluster_cpus: float, workers: int) -> float:
     return float(math.floor(share)) if share >= 1 else round(share, 4)
 
 
+def run_rows(
+    todo: list[tuple[Path, str]],
+    out: Path,
+    restorer: dict[str, Any],
+    job: Job,
+    job_kwargs: dict[str, Any],
+    progress: Callable[[int], None] | None = None,
+    workers: int = 2,
+    address: str | None = None,
+) -> dict[int, Outcome]:
+    """Run `job` on each (photo, output name) of `todo` on `workers` actors; the outcomes by index into
+    `todo`, errors named as the user named the photo. Raises EngineError when no cluster answers at
+    `address` or the actors cannot build their Restorer."""
+    ray = require_ray()
+    if not todo:
+        return {}
+    started = connect(address)
+    try:
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False  # the driver shows its own, photo by photo
+        logging.getLogger("ray.data").setLevel(logging.WARNING)  # no execution-plan chatter on stderr
+        per_actor = actor_cpus(ray.cluster_resources().get("CPU", 1.0), workers)
+        rows = [{"i": i, "path": str(f.absolute()), "name": name} for i, (f, name) in enumerate(todo)]
+        ds = ray.data.from_items(rows, override_num_blocks=min(len(rows), MAX_BLOCKS)).map_batches(
+            Worker,
+            batch_size=1,
+            compute=ray.data.ActorPoolStrategy(size=workers),
+            num_cpus=per_actor,
+            fn_constructor_kwargs={
+                "restorer": restorer, "job": job, "job_kwargs": job_kwargs, "out": str(out.absolute()),
+                "threads": max(1, int(per_actor)),
+            },
+        )
+        outcomes: dict[int, Outcome] = {}
+        for row in ds.iter_rows():
+            if row["fatal"]:
+                raise EngineError(row["fatal"])
+            i = int(row["i"])
+            f = todo[i][0]
+            outcome = Outcome(notes=row["notes"].split("\n") if row["notes"] else [])
+            if row["written"]:
+                outcome.written = out / Path(row["written"]).name  # OUT as the user wrote it
+            if row["error"]:  # named as the user named it (a mask's own error names the mask)
+                outcome.error = InputError(f if row["error_path"] == str(f.absolute()) else row["error_path"], row["error"])
+            outcomes[i] = outcome
+            if progress:
+                progress(1)
+    finally:
+        if started:
+            ray.shutdown()
+    return outcomes
+
+
 def restore_on_ray(
     files: list[Path],
     out: Path,
@@ -118,51 +173,36 @@ def restore_on_ray(
     workers: int = 2,
     address: str | None = None,
 ) -> tuple[list[Path], list[InputError], list[str]]:
-    """The Ray engine: `restore_files`' contract (written, errors, notes), the photos restored by
-    `workers` actors. `restorer` is `restorer_kwargs(...)`. Raises EngineError when no cluster answers
-    at `address` or the actors cannot build their Restorer, ImportError (INSTALL_HINT) without Ray."""
-    ray = require_ray()
+    """The Ray engine of `restore`: `restore_files`' contract (written, errors, notes), the photos
+    restored by `workers` actors. `restorer` is `restorer_kwargs(...)`. Raises EngineError when no
+    cluster answers at `address` or the actors cannot build their Restorer, ImportError (INSTALL_HINT)
+    without Ray."""
+    require_ray()
     todo, skipped = plan(files, out, skip_done)
     if progress and skipped:
         progress(len(skipped))
-    if not todo:
-        return [], [], []
-    started = connect(address)
-    try:
-        ctx = ray.data.DataContext.get_current()
-        ctx.enable_progress_bars = False  # the driver shows its own, photo by photo
-        logging.getLogger("ray.data").setLevel(logging.WARNING)  # no execution-plan chatter on stderr
-        per_actor = actor_cpus(ray.cluster_resources().get("CPU", 1.0), workers)
-        rows = [{"i": i, "path": str(f.absolute()), "name": name} for i, (f, name) in enumerate(todo)]
-        ds = ray.data.from_items(rows, override_num_blocks=min(len(rows), MAX_BLOCKS)).map_batches(
-            RestoreWorker,
-            batch_size=1,
-            compute=ray.data.ActorPoolStrategy(size=workers),
-            num_cpus=per_actor,
-            fn_constructor_kwargs={
-                "restorer": restorer, "inputs": frozenset(f.resolve() for f in files), "out": str(out.absolute()),
-                "mask": str(mask.absolute()) if mask else None, "save_stages": save_stages, "colour": colour,
-                "threads": max(1, int(per_actor)),
-            },
-        )
-        done: dict[int, Path] = {}
-        errors: dict[int, InputError] = {}
-        notes: dict[int, list[str]] = {}
-        for row in ds.iter_rows():
-            if row["fatal"]:
-                raise EngineError(row["fatal"])
-            i = int(row["i"])
-            f = todo[i][0]
-            if row["written"]:
-                done[i] = Path(row["written"])
-            if row["error"]:  # named as the user named it (a mask's own error names the mask)
-                errors[i] = InputError(f if row["error_path"] == str(f.absolute()) else row["error_path"], row["error"])
-            if row["notes"]:
-                notes[i] = [f"{f}: {n}" for n in row["notes"].split("\n")]
-            if progress:
-                progress(1)
-    finally:
-        if started:
-            ray.shutdown()
-    written = [out / done[i].name for i in sorted(done)]  # OUT as the user wrote it, in input order
-    return written, [errors[i] for i in sorted(errors)], [n for i in sorted(notes) for n in notes[i]]
+    job_kwargs = {
+        "inputs": frozenset(f.resolve() for f in files), "mask": mask.absolute() if mask else None,
+        "save_stages": save_stages, "colour": colour,
+    }
+    outcomes = run_rows(todo, out, restorer, restore_one, job_kwargs, progress, workers, address)
+    ordered = [(todo[i][0], outcomes[i]) for i in sorted(outcomes)]  # input order
+    written = [o.written for _, o in ordered if o.written is not None]
+    errors = [o.error for _, o in ordered if o.error is not None]
+    return written, errors, [f"{f}: {n}" for f, o in ordered for n in o.notes]
+
+
+def predict_on_ray(
+    todo: list[tuple[Path, str]],
+    out: Path,
+    restorer: dict[str, Any],
+    progress: Callable[[int], None] | None = None,
+    workers: int = 2,
+    address: str | None = None,
+) -> tuple[list[Path], list[InputError]]:
+    """The Ray engine of `predict`: each (input, ID) of `todo` (`restoria.commands.predict.plan_rows`)
+    restored by `workers` actors into OUT/<ID>.png; (written, errors) in row order."""
+    require_ray()
+    outcomes = run_rows(todo, out, restorer, predict_one, {}, progress, workers, address)
+    ordered = [outcomes[i] for i in sorted(outcomes)]
+    return [o.written for o in ordered if o.written is not None], [o.error for o in ordered if o.error is not None]
