@@ -2,14 +2,14 @@
 
     python docs/figures.py                          # docs/before_after.png (default weights)
     python docs/figures.py --run runs/restore       # + docs/training_curve.png from a run's metrics.csv
-    python docs/figures.py --old-weights runs/previous-restore.safetensors   # + docs/colour.png
+    python docs/figures.py --old-weights runs/previous-restore-lite2.safetensors   # + docs/colour.png
     python docs/figures.py --old-photos DIR         # + docs/old_photos.png: real scans (not in the repo)
     python docs/figures.py --ageing                 # + docs/ageing.png: every kind of restoria.data.ageing
     python docs/figures.py --large-scans            # + docs/large_scans.png: colour read at 512 px vs full size
 
-docs/colour.png compares the colour of an older default with today's (git show 892e752:src/restoria/
-weights/restore.safetensors > runs/previous-restore.safetensors gives the one before the ImageNet
-colorizer).
+docs/colour.png compares the colour of an older default with today's (git show ee404e9~1:src/restoria/
+assets/restore.safetensors > runs/previous-restore-lite2.safetensors gives the one before the global
+view; git show 892e752:src/restoria/weights/restore.safetensors the one before the ImageNet colorizer).
 
 The photos are the ones bundled with scikit-image / scikit-learn / matplotlib, never trained on.
 """
