@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from restoria.data.ageing import GLOBAL, STRUCTURAL, AgeingConfig, age_photo, damage_model
+from restoria.data.ageing import GLOBAL, LOOKALIKES, STRUCTURAL, AgeingConfig, age_photo, damage_model
 from restoria.data.damage import DamageConfig
 from restoria.imaging import to_gray
 
@@ -79,6 +79,31 @@ def test_global_ageing_does_what_it_says(photos: dict[str, np.ndarray]) -> None:
     jpeg = out["jpeg"].image.astype(float)
     steps = np.abs(np.diff(jpeg.mean(-1), axis=1))  # JPEG's 8 px blocks: jumps across block borders
     assert steps[:, 7::8].mean() > 1.1 * steps[:, 3::8].mean()
+
+
+def test_lookalikes_change_the_picture_but_never_the_mask(photos: dict[str, np.ndarray]) -> None:
+    """A vignette darkens or whitens the border and leaves the centre; a highlight brightens a soft
+    region; neither is damage, and off (the default) they leave a seed's ageing as it was."""
+    rgb = photos["astronaut"]
+    for kind in LOOKALIKES:
+        for seed in range(3):
+            aged = age_photo(rgb, np.random.default_rng(seed), AgeingConfig(damage={}, ageing={}, lookalikes={kind: 1.0}))
+            assert not aged.mask.any() and aged.applied == [kind]
+            change = np.abs(to_gray(aged.image).astype(int) - to_gray(rgb))
+            assert (change > 30).mean() > 0.005, kind
+            if kind == "vignette":
+                h, w = change.shape
+                assert change[h // 2 - 20 : h // 2 + 20, w // 2 - 20 : w // 2 + 20].max() == 0
+                assert change[:8].mean() > 10 * max(change[h // 2 - 20 : h // 2 + 20, w // 2 - 20 : w // 2 + 20].mean(), 0.1)
+            else:
+                dark = to_gray(rgb) < 230
+                assert (to_gray(aged.image).astype(int) >= to_gray(rgb).astype(int) - 1)[dark].all()  # toward white
+    cfg = AgeingConfig()
+    plain = age_photo(rgb, np.random.default_rng(5), cfg)
+    off = age_photo(rgb, np.random.default_rng(5), AgeingConfig(lookalikes={"vignette": 0.0}))
+    assert (plain.image == off.image).all() and plain.applied == off.applied
+    with pytest.raises(ValueError, match="look-alikes: vignette"):
+        AgeingConfig.from_dict({"lookalikes": {"frame": 1.0}})
 
 
 def test_min_global_forces_some_ageing(photos: dict[str, np.ndarray]) -> None:

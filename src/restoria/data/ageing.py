@@ -7,6 +7,12 @@ Two kinds of harm, kept apart because the pipeline treats them apart:
 - global ageing, which degrades every pixel a little and is undone by the enhance stage, not masked:
   fading and lost contrast, yellowing and sepia, film grain and noise, blur, halftone screens, JPEG.
 
+A third group is not harm at all: look-alikes, parts of the picture that a detector keeps taking for
+damage on real scans (a vignette's dark or white surround, a blown-out white collar or backdrop). They
+are drawn on the photo first, as the picture itself, and never go into the mask, so a segmenter learns
+to leave them alone. They are off by default (the clean photo with a look-alike is no longer the truth
+an enhancer should return to); the segmenter's config turns them on.
+
 The order follows a print's life: the print fades and yellows, then is scratched, cracked, stained and
 torn, then is scanned (blur, grain, halftone, JPEG over everything, damage included). Every kind is a
 pure function of a `numpy.random.Generator`, sizes scale from `reference_size` to the photo, and
@@ -26,6 +32,7 @@ from restoria.imaging import to_gray
 
 STRUCTURAL = ("scratch", "crack", "dust", "hair", "fold", "tear", "stain", "emulsion", "polygon")
 GLOBAL = ("fade", "yellow", "grain", "blur", "halftone", "jpeg")
+LOOKALIKES = ("vignette", "highlight")
 
 
 @dataclass
@@ -41,15 +48,19 @@ class AgeingConfig:
         default_factory=lambda: {"fade": 0.5, "yellow": 0.4, "grain": 0.6, "blur": 0.4, "halftone": 0.1, "jpeg": 0.5}
     )
     min_global: int = 0  # at least this many global kinds, drawn among the rest when too few came up
+    lookalikes: dict[str, float] = field(default_factory=dict)  # the probability of each look-alike (none by default)
     reference_size: int = 512
     polygon: dict = field(default_factory=dict)  # DamageConfig fields for the competition polygons
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "AgeingConfig":
         d = {k: v for k, v in (d or {}).items() if k != "model"}
-        unknown = (set(d.get("damage", {})) - set(STRUCTURAL)) | (set(d.get("ageing", {})) - set(GLOBAL))
+        unknown = (set(d.get("damage", {})) - set(STRUCTURAL)) | (set(d.get("ageing", {})) - set(GLOBAL)) | (set(d.get("lookalikes", {})) - set(LOOKALIKES))
         if unknown:
-            raise ValueError(f"unknown ageing kind(s) {', '.join(sorted(unknown))}; structural: {', '.join(STRUCTURAL)}; global: {', '.join(GLOBAL)}")
+            raise ValueError(
+                f"unknown ageing kind(s) {', '.join(sorted(unknown))}; structural: {', '.join(STRUCTURAL)}; "
+                f"global: {', '.join(GLOBAL)}; look-alikes: {', '.join(LOOKALIKES)}"
+            )
         return cls(**d)
 
     def damage_gray(self, rgb: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +78,7 @@ class AgeingConfig:
 @dataclass
 class Aged:
     """An aged photo: `image` uint8 (as the input: gray or RGB), `mask` uint8 255 = structural damage,
-    `kinds` the bool mask of each structural kind drawn, `applied` the global kinds applied."""
+    `kinds` the bool mask of each structural kind drawn, `applied` the look-alikes and global kinds applied."""
 
     image: np.ndarray
     mask: np.ndarray
@@ -303,6 +314,30 @@ def jpeg(img: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray:
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32)
 
 
+def vignette(img: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray:
+    """A vignetted portrait or an oval mount: the picture fades into a dark or white surround along a
+    soft ellipse. Picture, not damage; the surround's edge is smooth, where a tear's is jagged."""
+    h, w = img.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy = w * rng.uniform(0.4, 0.6), h * rng.uniform(0.4, 0.6)
+    r = np.sqrt(((xx - cx) / (w * rng.uniform(0.35, 0.6))) ** 2 + ((yy - cy) / (h * rng.uniform(0.35, 0.6))) ** 2)
+    feather = rng.uniform(0.05, 0.4)
+    alpha = np.clip((r - 1) / feather, 0, 1)[..., None]
+    colour = np.full(3, rng.uniform(0, 40), np.float32) if rng.random() < 0.6 else _paper(rng)
+    return img * (1 - alpha) + colour * alpha
+
+
+def highlight(img: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray:
+    """A blown-out highlight (a white collar or dress, a bright window or backdrop): a large soft-edged
+    region pushed toward white that keeps a trace of its folds and shading. Picture, not damage: unlike
+    emulsion loss it is not flat paper and its edge is soft."""
+    h, w = img.shape[:2]
+    m = _blob(rng, (h, w), tuple(rng.uniform([0, 0], [w, h])), rng.uniform(30, 110) * s, roughness=0.6).astype(np.float32)
+    alpha = cv2.GaussianBlur(m, (0, 0), rng.uniform(2, 8) * s)[..., None] * rng.uniform(0.6, 0.9)
+    return img + (rng.uniform(235, 255) - img) * alpha
+
+
+LOOKALIKE_MARKS = {"vignette": vignette, "highlight": highlight}  # drawn first: they are the picture
 PRINT_AGEING = {"fade": fade, "yellow": yellow}  # the print itself, before it was damaged
 SCAN_AGEING = {"blur": blur, "grain": grain, "halftone": halftone, "jpeg": jpeg}  # the scan, over everything
 
@@ -317,6 +352,10 @@ def age_photo(image: np.ndarray, rng: np.random.Generator, cfg: AgeingConfig | N
     img = (np.repeat(image[..., None], 3, -1) if gray_in else image).astype(np.float32)
     shape = img.shape[:2]
     s = min(shape) / cfg.reference_size
+    # drawn only when asked for, so the default ageing of a given seed stays what it was
+    lookalikes = [k for k in LOOKALIKES if cfg.lookalikes.get(k, 0.0) > 0 and rng.random() < cfg.lookalikes[k]]
+    for k in lookalikes:
+        img = LOOKALIKE_MARKS[k](img, rng, s)
     applied = [k for k in GLOBAL if rng.random() < cfg.ageing.get(k, 0.0)]
     rest = [k for k in GLOBAL if k not in applied and cfg.ageing.get(k, 0.0) > 0]
     extra = max(0, min(cfg.min_global, len(applied) + len(rest)) - len(applied))
@@ -342,4 +381,4 @@ def age_photo(image: np.ndarray, rng: np.random.Generator, cfg: AgeingConfig | N
     mask = np.zeros(shape, bool)
     for m in kinds.values():
         mask |= m
-    return Aged(out, mask.astype(np.uint8) * 255, kinds, applied)
+    return Aged(out, mask.astype(np.uint8) * 255, kinds, lookalikes + applied)
