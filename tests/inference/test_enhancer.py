@@ -79,3 +79,31 @@ def test_the_stage_is_skipped_when_not_asked(brighter: Path, photos: dict[str, n
     r = Restorer(enhancer=brighter, segmenter=None)
     assert (r(gray, stages=("detect", "fill")).enhanced == gray).all()
     assert (r(gray, stages=("detect", "enhance", "fill")).enhanced != gray).any()
+
+
+def levels_file(path: Path, gain: float, offset: float) -> Path:
+    """An Enhancer with the levels path set to one known gain and offset (its U-Net left the identity)."""
+    net = Enhancer(levels=True)
+    with torch.no_grad():
+        net.levels.mlp[-1].bias.copy_(torch.tensor([np.log(gain), offset / 255]))
+    save_weights(net, path, {"name": "enhancer", "levels": True})
+    return path
+
+
+def test_the_levels_path_maps_every_tile_alike_and_onnx_matches(tmp_path: Path, photos: dict[str, np.ndarray], runner) -> None:
+    """A faded photo (contrast 0.6 around a lifted black) is stretched back by the levels path with one
+    map for the whole photo, even when it is run in tiles; onnxruntime gives the same correction."""
+    weights = levels_file(tmp_path / "levels.safetensors", 1 / 0.6, -0.4 / 0.6 * 100)
+    gray = to_gray(photos["astronaut"])
+    faded = (gray * 0.6 + 0.4 * 100).round().astype(np.uint8)
+    whole = PhotoEnhancer(weights, tile=None)(faded).astype(float)
+    tiled = PhotoEnhancer(weights, tile=128)(faded).astype(float)
+    unclipped = (gray > 2) & (gray < 253)
+    assert np.abs(whole - gray)[unclipped].mean() < 1.0
+    assert np.abs(tiled - whole).max() <= 1
+    res = invoke(runner, "export", "--weights", weights, "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    crop = faded[:200, :264]
+    want = PhotoEnhancer(weights).correction(crop)
+    got = PhotoEnhancer(tmp_path / "levels.onnx", backend="onnx").correction(crop)
+    assert np.abs(want - got).max() < 0.05

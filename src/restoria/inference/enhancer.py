@@ -17,6 +17,7 @@ import torch
 from restoria.imaging import to_gray, to_tensor
 from restoria.inference.net import EnhancerNet
 from restoria.inference.tiling import run_tiled
+from restoria.models.enhancer.levels import VIEW, photo_view
 
 MIN_CHANGE = 1.0  # mean absolute correction, in gray levels, below which a photo is left alone
 
@@ -36,7 +37,9 @@ class PhotoEnhancer:
     def correction(self, gray: np.ndarray) -> np.ndarray:
         """uint8 gray -> the network's luma correction (float32, gray levels)."""
         x = to_tensor(gray)[None].to(self.device)
-        y = run_tiled(self.net, x, self.tile)
+        side = VIEW if self.net.meta["model"].get("levels") else 0
+        view = photo_view(x, side) if side else None  # every tile gets the whole photo's levels
+        y = run_tiled(lambda t: self.net(t, view), x, self.tile)
         return ((y - x)[0, 0].clamp(-1, 1) * 255).cpu().numpy()
 
     def __call__(self, image: np.ndarray) -> np.ndarray:

@@ -75,6 +75,7 @@ class EnhancerNet(Protocol):
 
     meta: dict[str, Any]
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, 1, H, W) luma in [0, 1], H and W multiples of 32 -> the enhanced luma, same shape."""
+    def __call__(self, x: torch.Tensor, view: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, 1, H, W) luma in [0, 1], H and W multiples of 32 -> the enhanced luma, same shape.
+        `view`: the whole photo's levels view when the network has a levels path and `x` is a tile."""
         ...

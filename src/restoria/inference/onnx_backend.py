@@ -28,6 +28,7 @@ from torch import nn
 
 from restoria.io import InputError, atomic_path
 from restoria.models.classifier import input_side
+from restoria.models.enhancer.levels import VIEW
 from restoria.models.segmenter import side_multiple
 from restoria.models.two_stage.hue import noise_for
 from restoria.models.two_stage.model import compose_rgb
@@ -86,6 +87,7 @@ class _Graph:
     inputs: dict[str, tuple[int, ...]]  # input name -> the example shape it is traced at
     output: str
     dynamic: dict[int, str]  # the dynamic axes of every input and the output
+    fixed: tuple[str, ...] = ()  # inputs whose shape is fixed but for the batch
 
 
 def _graphs(model: nn.Module) -> dict[str, _Graph]:
@@ -102,6 +104,9 @@ def _graphs(model: nn.Module) -> dict[str, _Graph]:
     if kind == "upscaler":
         return {"": _Graph("__call__", {"image": (1, channels, 32, 32)}, "upscaled", NHW)}
     if kind == "enhancer":
+        if cfg.get("levels"):
+            inputs = {"image": (1, channels, 64, 64), "view": (1, 1, VIEW, VIEW)}
+            return {"": _Graph("__call__", inputs, "enhanced", NHW, fixed=("view",))}
         return {"": _Graph("__call__", {"image": (1, channels, 64, 64)}, "enhanced", NHW)}
     gray = (1, 1, 64, 64)
     color = {"gray": gray, "noise": gray} if getattr(model, "samples_hue", False) else {"gray": gray}
@@ -136,7 +141,7 @@ def export_onnx(weights: str | Path | None, out: str | Path, name: str | None = 
                 opset_version=OPSET,
                 input_names=list(graph.inputs),
                 output_names=[graph.output],
-                dynamic_axes={k: graph.dynamic for k in (*graph.inputs, graph.output)},
+                dynamic_axes={k: {0: "n"} if k in graph.fixed else graph.dynamic for k in (*graph.inputs, graph.output)},
             )
             _add_metadata(Path(tmp), meta)
         written.append(path)

@@ -77,12 +77,14 @@ class OnnxUpscaler(OnnxNet):
 
 
 class OnnxEnhancer(OnnxNet):
-    """The enhancer on onnxruntime: luma -> enhanced luma."""
+    """The enhancer on onnxruntime: luma (and, with the levels path, the whole photo's view) -> enhanced luma."""
 
     kind = "enhancer"
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        return self._run(x)
+    def __call__(self, x: torch.Tensor, view: torch.Tensor | None = None) -> torch.Tensor:
+        if view is None:
+            return self._run(x)
+        return run_session(self.session, **{self.input: x, "view": view})
 
 
 def load_net(weights: str | Path, backend: str, device: str, twin: type[OnnxNet]) -> Any:

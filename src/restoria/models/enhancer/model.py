@@ -5,6 +5,9 @@ and a full-resolution head sees the input pixels beside the decoder's features: 
 skip at full resolution, and grain and JPEG ringing live at exactly that scale. The default encoder,
 timm's MobileNetV3-Small-minimal, keeps the shipped file under 2 MB; fading needs the U-Net's deep,
 wide view (a print's black and white points are global).
+
+With `levels` the photo's luma first goes through one gain and offset read from a view of the whole
+photo (`restoria.models.enhancer.levels`), and the U-Net corrects what is left: grain, blur, JPEG.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from restoria.models.enhancer.levels import VIEW, Levels, photo_view
 from restoria.models.unet import build_unet
 
 DECODER_CHANNELS = (64, 48, 32, 24, 16)
@@ -27,8 +31,13 @@ class Enhancer(nn.Module):
         in_channels: int = 1,
         decoder_channels: tuple[int, ...] | list[int] = DECODER_CHANNELS,
         head_channels: int = 16,
+        levels: bool = False,
     ) -> None:
+        """`levels`: the global path that fixes each photo's black and white points (fading); it reads
+        luma, so it needs `in_channels` 1."""
         super().__init__()
+        if levels and in_channels != 1:
+            raise ValueError(f"the levels path reads luma: in_channels must be 1, got {in_channels}")
         self.unet = build_unet(encoder, encoder_weights, in_channels, head_channels, tuple(decoder_channels))
         self.head = nn.Sequential(
             nn.Conv2d(head_channels + in_channels, head_channels, 3, padding=1),
@@ -38,7 +47,13 @@ class Enhancer(nn.Module):
         nn.init.zeros_(self.head[-1].weight)  # start as the identity
         nn.init.zeros_(self.head[-1].bias)
         self.multiple = 2 ** len(decoder_channels)
+        self.levels = Levels() if levels else None
+        self.view_side = VIEW if levels else 0  # 0: no view of the whole photo is needed
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, view: torch.Tensor | None = None) -> torch.Tensor:
+        """`view`: the whole photo's `photo_view` when `x` is one tile of it (else taken from `x`)."""
+        if self.levels is not None:
+            gain, offset = self.levels(photo_view(x) if view is None else view)
+            x = x * gain + offset
         features = torch.relu(self.unet(x))
         return x + self.head(torch.cat([features, x], 1))
