@@ -3,6 +3,7 @@
     python benchmarks/damage.py --out runs/damage-bench
     python benchmarks/damage.py --out runs/damage-bench --old-assets runs/old-assets   # + the old defaults
     python benchmarks/damage.py --out runs/damage-area --only detect clean --min-areas 300 60 20 8
+    python benchmarks/damage.py --out runs/damage-real --segmenter runs/segment-real/model.safetensors --enhancer none
 
 Held-out photos: the bundled ones (scikit-image, scikit-learn, matplotlib) and the test split of a
 `restoria prepare` dataset (`--data`, default data/train512; its photos are never trained on), cut to
@@ -42,7 +43,6 @@ from restoria.data.base import layout_rows
 from restoria.data.damage import apply_damage
 from restoria.fill import METHODS, classical_fill_image
 from restoria.imaging import to_gray
-from restoria.inference import flat
 from restoria.inference.restorer import Restorer
 from restoria.io import read_image, write_csv
 from restoria.metrics.damage import luma_scores, tolerant_f1
@@ -155,6 +155,11 @@ def pipeline(restorers: dict[str, Restorer], photos: list[np.ndarray], out: Path
     return [{"measure": "restore", "case": k, **mean(v)} for k, v in per.items()]
 
 
+def weights_arg(value: str) -> str | None:
+    """A weights option: "default" (the shipped file), "none", or a path."""
+    return None if value == "none" else value
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path("runs/damage-bench"))
@@ -163,16 +168,19 @@ def main() -> None:
     ap.add_argument("--old-assets", type=Path, help="folder with the previous segment.safetensors and classify.safetensors")
     ap.add_argument("--only", nargs="*", choices=("detect", "clean", "fills", "enhance", "restore"))
     ap.add_argument("--classifier", default="default", help="the detect stage's classifier gate: default (shipped), none, or a weights file")
+    ap.add_argument("--segmenter", default="default", help="the detect stage's segmenter: default (shipped), none, or a weights file")
+    ap.add_argument("--enhancer", default="default", help="the enhance stage: default (shipped, if any), none, or a weights file")
     ap.add_argument("--min-areas", nargs="*", type=int, help="detect and clean with each smallest learned region (px at 512; default: the shipped setting)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     photos = held_out(args.data, args.photos)
     console.print(f"{len(photos)} held-out photos at 512x512")
-    new = Restorer(classifier=None if args.classifier == "none" else args.classifier)
+    new = Restorer(classifier=weights_arg(args.classifier), segmenter=weights_arg(args.segmenter), enhancer=weights_arg(args.enhancer))
     only = set(args.only or ("detect", "clean", "fills", "enhance", "restore"))
     rows: list[dict[str, object]] = []
-    for area in args.min_areas or [flat.MIN_LEARNED_AREA_AT_REFERENCE]:
-        flat.MIN_LEARNED_AREA_AT_REFERENCE = area
+    for area in args.min_areas or [None]:
+        if area is not None and new.segmenter is not None:
+            new.segmenter.min_area_at_reference = area
         tag = [] if not args.min_areas else [{"min_area": float(area)}]
         if "detect" in only:
             rows += [r | t for r in detection(new, photos) for t in tag or [{}]]

@@ -156,9 +156,10 @@ def class_folder(tmp_path_factory: pytest.TempPathFactory, photos: dict[str, np.
     return root
 
 
-def detector_weights(tmp_path: Path, kind: str, bias: float) -> Path:
+def detector_weights(tmp_path: Path, kind: str, bias: float, real_damage: bool = False) -> Path:
     """Small real networks whose answer is fixed by their last bias: a segmenter that calls every
-    pixel damaged (bias > 0) and a classifier that is sure of its answer."""
+    pixel damaged (bias > 0) and a classifier that is sure of its answer. `real_damage`: the segmenter
+    says it was trained on the ageing model, as a real-damage segmenter's file does."""
     torch.manual_seed(0)
     if kind == "segment":
         cfg = {"name": "unet", "encoder": "mobilenet_v2", "in_channels": 1, "decoder_channels": [16, 16, 8, 8, 8]}
@@ -170,8 +171,9 @@ def detector_weights(tmp_path: Path, kind: str, bias: float) -> Path:
         net = create_model(**cfg)
         torch.nn.init.zeros_(net.fc.weight)
         torch.nn.init.constant_(net.fc.bias, bias)
-    path = tmp_path / f"{kind}{bias:+g}.safetensors"
-    save_weights(net, path, cfg, config={"data": {"size": 96}})
+    path = tmp_path / f"{kind}{bias:+g}{'-real' if real_damage else ''}.safetensors"
+    data = {"size": 96, "damage": {"model": "ageing"}} if real_damage else {"size": 96}
+    save_weights(net, path, cfg, config={"data": data})
     return path
 
 

@@ -58,6 +58,21 @@ def test_the_classifier_gates_inpainting(tmp_path: Path, photos: dict[str, np.nd
     assert damaged.p_damaged > 0.99 and (damaged.mask == 255).all()
 
 
+def test_a_real_damage_segmenter_is_not_gated_by_the_polygon_classifier(tmp_path: Path, photos: dict[str, np.ndarray]) -> None:
+    """The classifier knows the competition's flat polygons only. When it says clean, a segmenter
+    trained on real damage still reports the regions it finds that are not flat fills (a scratch is
+    not flat); one that knows polygons only is gated as before."""
+    gray = to_gray(photos["coffee"])[:160, :224]
+    says_clean = detector_weights(tmp_path, "classify", -10.0)
+    real = Restorer(segmenter=detector_weights(tmp_path, "segment", 10.0, real_damage=True), classifier=says_clean)
+    assert real.segmenter.real_damage and real.segmenter.min_area_at_reference < 300
+    assert (real(gray).mask == 255).all()  # everything this segmenter calls damage
+    flat = np.full_like(gray, 140)
+    assert (real(flat).mask == 0).all()  # a flat region is the classifier's kind: gated
+    polygon_only = Restorer(segmenter=detector_weights(tmp_path, "segment", 10.0), classifier=says_clean)
+    assert not polygon_only.segmenter.real_damage and (polygon_only(gray).mask == 0).all()
+
+
 def test_classify_command(tmp_path: Path, photos: dict[str, np.ndarray], runner) -> None:
     Image.fromarray(photos["coffee"]).save(tmp_path / "a.png")
     (tmp_path / "broken.png").write_bytes(b"not an image")

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from restoria.inference.flat import MIN_LEARNED_AREA_AT_REFERENCE, REAL_DAMAGE_MIN_AREA_AT_REFERENCE, min_region_area
 from restoria.inference.net import ClassifierNet, SegmenterNet
 
 
@@ -24,6 +25,14 @@ class Segmenter:
         self.in_channels = int(self.net.meta["model"].get("in_channels", 1))
         self.multiple = side_multiple(self.net.meta["model"])
         self.device = device
+        data = self.net.meta.get("config", {}).get("data", {})
+        # trained on restoria.data.ageing (scratches, dust, tears, ...), not only the competition's polygons
+        self.real_damage = (data.get("damage") or {}).get("model") == "ageing"
+        self.min_area_at_reference = REAL_DAMAGE_MIN_AREA_AT_REFERENCE if self.real_damage else MIN_LEARNED_AREA_AT_REFERENCE
+
+    def min_area(self, shape: tuple[int, int]) -> int:
+        """The smallest region of its map worth keeping on a photo of this shape, in pixels."""
+        return min_region_area(shape, self.min_area_at_reference)
 
     @torch.inference_mode()
     def __call__(self, gray: torch.Tensor, tile: int | None = 1024) -> torch.Tensor:

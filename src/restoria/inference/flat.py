@@ -18,7 +18,8 @@ REFERENCE_SIZE = 512
 
 MIN_AREA_AT_REFERENCE = 300  # the competition's polygons exceed 625 px; their flat interior is a bit less
 # the learned detector finds real damage too: a speck of dust or a short hair is a few pixels
-MIN_LEARNED_AREA_AT_REFERENCE = 300  # the shipped segmenter knows polygons; 40 suits one trained on real damage (benchmarks/damage.py --min-areas)
+MIN_LEARNED_AREA_AT_REFERENCE = 300  # a segmenter that knows the competition's polygons only
+REAL_DAMAGE_MIN_AREA_AT_REFERENCE = 40  # one trained on real damage (chosen with benchmarks/damage.py --min-areas)
 
 
 def min_region_area(shape: tuple[int, int], at_reference: int = MIN_AREA_AT_REFERENCE, floor: int = 16) -> int:
@@ -97,7 +98,13 @@ def regions_confirmed(candidates: np.ndarray, evidence: np.ndarray, min_fraction
     return keep[labels]
 
 
-def combine_detections(gray: np.ndarray, learned: np.ndarray | None) -> np.ndarray:
+def unflat_regions(gray: np.ndarray, learned: np.ndarray, min_area: int | None = None) -> np.ndarray:
+    """The learned regions (bool, at least `min_area` px) that are mostly NOT flat: damage that flat-fill
+    detection cannot see (scratches, cracks, dust, stains). bool map."""
+    return regions_confirmed(drop_small_regions(learned, min_area) > 0, ~flat_interior(gray))
+
+
+def combine_detections(gray: np.ndarray, learned: np.ndarray | None, min_area: int | None = None) -> np.ndarray:
     """uint8 mask (255 = lost) from flat-fill detection and a learned damage map (bool, or None).
 
     Each detector covers the other's blind spot without adding its errors:
@@ -108,12 +115,12 @@ def combine_detections(gray: np.ndarray, learned: np.ndarray | None) -> np.ndarr
     - a learned region over a flat area that flat-fill detection rejected (no hard edge, or clipped and
       unconfirmed) is dropped: there the network only sees flatness, which natural photos also have.
     The model card compares it with each detector alone and their plain union (`python benchmarks/detectors.py`).
+    `min_area`: the smallest learned region kept, in pixels (default: `MIN_LEARNED_AREA_AT_REFERENCE`, scaled).
     """
     fills = flat_regions(gray, exclude_clipped=False) > 0
     clipped = (gray == 0) | (gray == 255)  # each fill is one value, so this splits them exactly
     found = fills & ~clipped  # = flat_regions(gray), computed once
     if learned is not None:
-        learned = drop_small_regions(learned) > 0
-        found |= regions_confirmed(fills & clipped, learned)
-        found |= regions_confirmed(learned, ~flat_interior(gray))
+        found |= regions_confirmed(fills & clipped, drop_small_regions(learned, min_area) > 0)
+        found |= unflat_regions(gray, learned, min_area)
     return found.astype(np.uint8) * 255

@@ -31,7 +31,7 @@ from restoria.inference.colour import COLOUR_SIZE, colorize
 from restoria.inference.colour_mode import colour_mode
 from restoria.inference.detectors import DamageClassifier, Segmenter
 from restoria.inference.enhancer import PhotoEnhancer
-from restoria.inference.flat import combine_detections, drop_small_regions
+from restoria.inference.flat import combine_detections, drop_small_regions, unflat_regions
 from restoria.inference.net import BACKENDS, RestorerNet
 from restoria.inference.tiling import flip_tta, run_tiled
 from restoria.inference.upscaler import Upscaler
@@ -171,18 +171,28 @@ class Restorer:
     def detect(self, gray: np.ndarray, unet_damage: torch.Tensor | None = None) -> tuple[np.ndarray, float | None]:
         """The detect stage: uint8 gray -> (mask, 255 = damaged; P(damaged) when a classifier was asked).
 
-        Below the classifier's threshold the photo is undamaged. Otherwise the learned detector's map
-        alone (`model`), flat-fill detection alone (`flat`), or both, each confirming the other (`both`,
-        see `restoria.inference.flat.combine_detections`). `unet_damage` is U-Net #1's damage head, used
-        when there is no segmenter."""
+        The learned detector's map alone (`model`), flat-fill detection alone (`flat`), or both, each
+        confirming the other (`both`, see `restoria.inference.flat.combine_detections`). `unet_damage` is
+        U-Net #1's damage head, used when there is no segmenter. Below the classifier's threshold the
+        photo has none of the competition's damage, which is all the classifier knows: nothing is found,
+        except what a segmenter trained on real damage finds outside flat regions (scratches, dust,
+        cracks, tears), which the classifier has never seen."""
         p_damaged = self.classifier(gray) if self.classifier else None
-        if p_damaged is not None and p_damaged < self.threshold:
+        gated = p_damaged is not None and p_damaged < self.threshold
+        real = self.segmenter is not None and self.segmenter.real_damage and self.detector != "flat"
+        if gated and not real:
             return np.zeros_like(gray), p_damaged
         learned = None
         if self.detector in ("model", "both"):
             prob = self.segmenter(self._tensor(gray), self.tile) if self.segmenter else unet_damage
             learned = prob[0, 0].cpu().numpy() > 0.5
-        found = drop_small_regions(learned) if self.detector == "model" else combine_detections(gray, learned)
+        min_area = self.segmenter.min_area(gray.shape) if self.segmenter else None
+        if gated:
+            found = unflat_regions(gray, learned, min_area).astype(np.uint8) * 255
+        elif self.detector == "model":
+            found = drop_small_regions(learned, min_area)
+        else:
+            found = combine_detections(gray, learned, min_area)
         return found, p_damaged
 
     @torch.inference_mode()
