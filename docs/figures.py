@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from restoria.commands.examples import bundled_photos
-from restoria.data.ageing import GLOBAL, STRUCTURAL, AgeingConfig, age_photo
+from restoria.data.ageing import GLOBAL, LOOKALIKES, STRUCTURAL, AgeingConfig, age_photo
 from restoria.data.damage import apply_damage
 from restoria.imaging import to_gray
 from restoria.inference.restorer import Restorer
@@ -128,15 +128,20 @@ def large_scan_figure(out: Path, names: list[str], weights: Path | None, side: i
 
 def ageing_figure(out: Path, names: list[str]) -> None:
     """restoria.data.ageing, one kind per row on the bundled photos: each structural kind beside the mask
-    it goes into, each global kind beside the untouched photo."""
+    it goes into, each global kind and look-alike beside the untouched photo."""
     photos = bundled_photos()
     rows, labels = [], []
-    for k, kind in enumerate((*STRUCTURAL, *GLOBAL)):
+    for k, kind in enumerate((*STRUCTURAL, *GLOBAL, *LOOKALIKES)):
         row: list[np.ndarray] = []
         for s, name in enumerate(names):
             rgb = cv2.resize(photos[name], (384, 384), interpolation=cv2.INTER_AREA)
             structural = kind in STRUCTURAL
-            cfg = AgeingConfig(damage={kind: 1.0}, min_damages=1, max_damages=1, ageing={}, reference_size=384) if structural else AgeingConfig(damage={}, ageing={kind: 1.0}, reference_size=384)
+            if structural:
+                cfg = AgeingConfig(damage={kind: 1.0}, min_damages=1, max_damages=1, ageing={}, reference_size=384)
+            elif kind in LOOKALIKES:
+                cfg = AgeingConfig(damage={}, ageing={}, lookalikes={kind: 1.0}, reference_size=384)
+            else:
+                cfg = AgeingConfig(damage={}, ageing={kind: 1.0}, reference_size=384)
             aged = age_photo(rgb, np.random.default_rng([k, s]), cfg)
             row += [aged.image, aged.mask if structural else rgb]
         rows.append(row)
