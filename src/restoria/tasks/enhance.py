@@ -7,6 +7,11 @@ ignores: the fill stage repairs it), and a `clean_fraction` of crops left as the
 as the target, so a clean photo learns to pass through. The network works on luma: the eye reads
 detail from it, colour photos keep their chroma, and gray photos are colorized after.
 
+With `train_crop`, each photo is aged whole and the network learns on a random `train_crop` crop of it
+while its levels path reads the whole aged photo, as at inference (where every tile of a scan gets the
+levels of the whole photo): a 160 px crop of a sky cannot tell a faded print from a gray day, the whole
+photo can.
+
 Validation ages each fixed crop with its own seed (global ageing only), and logs PSNR/SSIM of the
 output and of the aged input against the clean photo (`val/psnr`, `val/psnr_input`, `val/psnr_gain`,
 `val/ssim`, `val/ssim_input`), and `val/clean_change`: the mean absolute change (in gray levels) the
@@ -26,6 +31,7 @@ from restoria.data.ageing import AgeingConfig, age_photo
 from restoria.imaging import to_uint8
 from restoria.metrics.superres import luma, quantise
 from restoria.models import create_model
+from restoria.models.enhancer.levels import photo_view
 from restoria.tasks.common import configure_optimizer, load_matching
 
 
@@ -45,6 +51,14 @@ def age_batch(rgb: torch.Tensor, cfg: AgeingConfig, rngs: list[np.random.Generat
     return torch.stack(aged).to(rgb.device), torch.stack(valid).to(rgb.device)
 
 
+def random_crop(images: tuple[torch.Tensor, ...], size: int) -> tuple[torch.Tensor, ...]:
+    """The same random `size` x `size` window of every image in each (B, C, H, W) tensor, a window per
+    photo."""
+    h, w = images[0].shape[-2:]
+    ys, xs = torch.randint(0, h - size + 1, (len(images[0]),)), torch.randint(0, w - size + 1, (len(images[0]),))
+    return tuple(torch.stack([t[i, :, y : y + size, x : x + size] for i, (y, x) in enumerate(zip(ys.tolist(), xs.tolist()))]) for t in images)
+
+
 class EnhanceTask(L.LightningModule):
     """Trains the enhancer (`model.name: enhancer`) with L1 on luma outside structural damage."""
 
@@ -56,6 +70,7 @@ class EnhanceTask(L.LightningModule):
         loss: dict[str, float] | None = None,
         optimizer: dict[str, Any] | None = None,
         init: str | None = None,
+        train_crop: int | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -66,20 +81,26 @@ class EnhanceTask(L.LightningModule):
         self.ageing = AgeingConfig.from_dict(ageing)
         self.val_ageing = AgeingConfig.from_dict({**(ageing or {}), "damage": {}, "min_global": 1})
         self.clean_fraction = clean_fraction
+        self.train_crop = train_crop
         self.loss_cfg = {"l1": 1.0, **(loss or {})}
         self.optim_cfg: dict[str, Any] = {"name": "adamw", "lr": 1e-3, "schedule": "cosine"}
         self.optim_cfg.update(optimizer or {})
         self._val: dict[str, list[torch.Tensor]] = {}
 
-    def forward(self, y: torch.Tensor) -> torch.Tensor:
-        """(B, 1, H, W) luma in [0, 1], sides multiples of the network's `multiple` -> enhanced luma."""
-        return self.net(y)
+    def forward(self, y: torch.Tensor, view: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, 1, H, W) luma in [0, 1], sides multiples of the network's `multiple` -> enhanced luma.
+        `view`: the whole photo's levels view when `y` is a crop of it."""
+        return self.net(y, view)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         hr = batch["hr"]
         rngs = [np.random.default_rng(int(s)) for s in torch.randint(0, 2**62, (len(hr),))]
         aged, valid = age_batch(hr, self.ageing, rngs, self.clean_fraction)
-        err = (self(luma(aged)) - luma(hr)).abs() * valid
+        aged_y, clean_y, view = luma(aged), luma(hr), None
+        if self.train_crop and self.train_crop < hr.shape[-1]:
+            view = photo_view(aged_y) if self.net.levels is not None else None
+            aged_y, clean_y, valid = random_crop((aged_y, clean_y, valid), self.train_crop)
+        err = (self(aged_y, view) - clean_y).abs() * valid
         loss = self.loss_cfg["l1"] * err.sum() / valid.sum().clamp_min(1)
         self.log("train/loss", loss, prog_bar=True, batch_size=len(hr))
         return loss

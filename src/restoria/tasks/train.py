@@ -140,7 +140,7 @@ def build_trainer_kwargs(cfg: dict[str, Any], devices: int | str, num_nodes: int
     }
 
 
-TASK_KEYS = ("model", "loss", "optimizer", "val_chroma_gains", "init", "freeze", "discriminator", "colorize_from", "val_pipeline", "ageing", "clean_fraction")
+TASK_KEYS = ("model", "loss", "optimizer", "val_chroma_gains", "init", "freeze", "discriminator", "colorize_from", "val_pipeline", "ageing", "clean_fraction", "train_crop")
 
 
 def build_task(cfg: dict[str, Any]) -> L.LightningModule:
