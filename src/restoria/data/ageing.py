@@ -316,12 +316,13 @@ def jpeg(img: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray:
 
 def vignette(img: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray:
     """A vignetted portrait or an oval mount: the picture fades into a dark or white surround along a
-    soft ellipse. Picture, not damage; the surround's edge is smooth, where a tear's is jagged."""
+    soft ellipse, or meets it at a cut one. Picture, not damage; the surround's edge is smooth and
+    regular, where a tear's is jagged."""
     h, w = img.shape[:2]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     cx, cy = w * rng.uniform(0.4, 0.6), h * rng.uniform(0.4, 0.6)
     r = np.sqrt(((xx - cx) / (w * rng.uniform(0.35, 0.6))) ** 2 + ((yy - cy) / (h * rng.uniform(0.35, 0.6))) ** 2)
-    feather = rng.uniform(0.05, 0.4)
+    feather = rng.uniform(0.003, 0.02) if rng.random() < 0.4 else rng.uniform(0.05, 0.4)  # a cut mount, or a soft vignette
     alpha = np.clip((r - 1) / feather, 0, 1)[..., None]
     colour = np.full(3, rng.uniform(0, 40), np.float32) if rng.random() < 0.6 else _paper(rng)
     return img * (1 - alpha) + colour * alpha
@@ -333,7 +334,7 @@ def highlight(img: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray
     emulsion loss it is not flat paper and its edge is soft."""
     h, w = img.shape[:2]
     m = _blob(rng, (h, w), tuple(rng.uniform([0, 0], [w, h])), rng.uniform(30, 110) * s, roughness=0.6).astype(np.float32)
-    alpha = cv2.GaussianBlur(m, (0, 0), rng.uniform(2, 8) * s)[..., None] * rng.uniform(0.6, 0.9)
+    alpha = cv2.GaussianBlur(m, (0, 0), rng.uniform(0.7, 8) * s)[..., None] * rng.uniform(0.6, 0.85)
     return img + (rng.uniform(235, 255) - img) * alpha
 
 
