@@ -29,10 +29,12 @@ Writes OUT/damage.csv (one row per measure) and OUT/detections.png (aged / true 
 from __future__ import annotations
 
 import argparse
+import hashlib
 from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
@@ -155,6 +157,20 @@ def pipeline(restorers: dict[str, Restorer], photos: list[np.ndarray], out: Path
     return [{"measure": "restore", "case": k, **mean(v)} for k, v in per.items()]
 
 
+class MemoNet:
+    """A network whose answers are remembered by input, so a sweep of thresholds and smallest regions
+    runs the segmenter once per photo (the aged photos are the same for every setting: seeded)."""
+
+    def __init__(self, net: object) -> None:
+        self.net, self.meta, self.seen = net, getattr(net, "meta", {}), {}
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        key = hashlib.sha1(x.numpy().tobytes()).hexdigest() + str(tuple(x.shape))
+        if key not in self.seen:
+            self.seen[key] = self.net(x)
+        return self.seen[key]
+
+
 def weights_arg(value: str) -> str | None:
     """A weights option: "default" (the shipped file), "none", or a path."""
     return None if value == "none" else value
@@ -170,7 +186,8 @@ def main() -> None:
     ap.add_argument("--classifier", default="default", help="the detect stage's classifier gate: default (shipped), none, or a weights file")
     ap.add_argument("--segmenter", default="default", help="the detect stage's segmenter: default (shipped), none, or a weights file")
     ap.add_argument("--enhancer", default="default", help="the enhance stage: default (shipped, if any), none, or a weights file")
-    ap.add_argument("--min-areas", nargs="*", type=int, help="detect and clean with each smallest learned region (px at 512; default: the shipped setting)")
+    ap.add_argument("--min-areas", nargs="*", type=int, help="detect and clean with each smallest learned region (px at 512; default: the segmenter's own)")
+    ap.add_argument("--thresholds", nargs="*", type=float, help="detect and clean with each damage probability the segmenter's map must reach (default: its own)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     photos = held_out(args.data, args.photos)
@@ -178,14 +195,19 @@ def main() -> None:
     new = Restorer(classifier=weights_arg(args.classifier), segmenter=weights_arg(args.segmenter), enhancer=weights_arg(args.enhancer))
     only = set(args.only or ("detect", "clean", "fills", "enhance", "restore"))
     rows: list[dict[str, object]] = []
-    for area in args.min_areas or [None]:
+    settings = [(a, t) for a in args.min_areas or [None] for t in args.thresholds or [None]]
+    if len(settings) > 1 and new.segmenter is not None:
+        new.segmenter.net = MemoNet(new.segmenter.net)
+    for area, threshold in settings:
+        tag: dict[str, float] = {}
         if area is not None and new.segmenter is not None:
-            new.segmenter.min_area_at_reference = area
-        tag = [] if not args.min_areas else [{"min_area": float(area)}]
+            new.segmenter.min_area_at_reference, tag["min_area"] = area, float(area)
+        if threshold is not None and new.segmenter is not None:
+            new.segmenter.threshold, tag["threshold"] = threshold, threshold
         if "detect" in only:
-            rows += [r | t for r in detection(new, photos) for t in tag or [{}]]
+            rows += [r | tag for r in detection(new, photos)]
         if "clean" in only:
-            rows += [r | t for r in clean_area(new, photos) for t in tag or [{}]]
+            rows += [r | tag for r in clean_area(new, photos)]
     if "fills" in only:
         rows += fills(photos)
     if "enhance" in only:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from restoria.inference.flat import MIN_LEARNED_AREA_AT_REFERENCE, REAL_DAMAGE_MIN_AREA_AT_REFERENCE, min_region_area
+from restoria.inference.flat import MIN_LEARNED_AREA_AT_REFERENCE, REAL_DAMAGE_MIN_AREA_AT_REFERENCE, REAL_DAMAGE_THRESHOLD, min_region_area
 from restoria.inference.net import ClassifierNet, SegmenterNet
 
 
@@ -29,6 +29,7 @@ class Segmenter:
         # trained on restoria.data.ageing (scratches, dust, tears, ...), not only the competition's polygons
         self.real_damage = (data.get("damage") or {}).get("model") == "ageing"
         self.min_area_at_reference = REAL_DAMAGE_MIN_AREA_AT_REFERENCE if self.real_damage else MIN_LEARNED_AREA_AT_REFERENCE
+        self.threshold = REAL_DAMAGE_THRESHOLD if self.real_damage else 0.5  # damage probability that counts
 
     def min_area(self, shape: tuple[int, int]) -> int:
         """The smallest region of its map worth keeping on a photo of this shape, in pixels."""

@@ -20,6 +20,7 @@ MIN_AREA_AT_REFERENCE = 300  # the competition's polygons exceed 625 px; their f
 # the learned detector finds real damage too: a speck of dust or a short hair is a few pixels
 MIN_LEARNED_AREA_AT_REFERENCE = 300  # a segmenter that knows the competition's polygons only
 REAL_DAMAGE_MIN_AREA_AT_REFERENCE = 40  # one trained on real damage (chosen with benchmarks/damage.py --min-areas)
+REAL_DAMAGE_THRESHOLD = 0.5  # and the damage probability its map must reach (benchmarks/damage.py --thresholds)
 
 
 def min_region_area(shape: tuple[int, int], at_reference: int = MIN_AREA_AT_REFERENCE, floor: int = 16) -> int:

@@ -185,7 +185,7 @@ class Restorer:
         learned = None
         if self.detector in ("model", "both"):
             prob = self.segmenter(self._tensor(gray), self.tile) if self.segmenter else unet_damage
-            learned = prob[0, 0].cpu().numpy() > 0.5
+            learned = prob[0, 0].cpu().numpy() > (self.segmenter.threshold if self.segmenter else 0.5)
         min_area = self.segmenter.min_area(gray.shape) if self.segmenter else None
         if gated:
             found = unflat_regions(gray, learned, min_area).astype(np.uint8) * 255
