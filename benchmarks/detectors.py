@@ -3,8 +3,9 @@
 On a competition-style test set (default: the one benchmarks/quality.py builds from the photos bundled
 with scikit-image / scikit-learn / matplotlib), prints
 - the IoU of the predicted lost region against the true mask, pooled over all pixels of the split and
-  averaged per image, for the segmenter, the flat-fill detector, their plain union and their
-  combination as `restore` uses it (`restoria.inference.flat.combine_detections`);
+  averaged per image, for the segmenter (at its own threshold and smallest region), the flat-fill
+  detector, their plain union and `restore`'s detect stage (the classifier's gate, then the two
+  combined: `Restorer.detect`);
 - the classifier's accuracy, precision, recall and ROC-AUC on every damaged input and its clean gray
   original (half the photos damaged, half not).
 
@@ -27,7 +28,8 @@ from torchmetrics.classification import BinaryAccuracy, BinaryAUROC, BinaryPreci
 from restoria.data.base import layout_rows
 from restoria.imaging import to_gray, to_tensor
 from restoria.inference.detectors import DamageClassifier, Segmenter
-from restoria.inference.flat import combine_detections, drop_small_regions, flat_regions
+from restoria.inference.flat import drop_small_regions, flat_regions
+from restoria.inference.restorer import Restorer
 from restoria.io import read_image
 from restoria.weights import default_weights
 
@@ -47,6 +49,8 @@ def main() -> None:
     rows = layout_rows(args.data, args.split)
     segmenter = Segmenter(args.segmenter) if args.segmenter.exists() else None
     classifier = DamageClassifier(args.classifier) if args.classifier.exists() else None
+    # restore's detect stage: the classifier's gate, then the segmenter and flat fills combined
+    restorer = Restorer(segmenter=args.segmenter, classifier=args.classifier if classifier else None, enhancer=None) if segmenter else None
     methods = ["flat fills"] + (["segmenter", "segmenter | flat (plain union)", "combined (restore's detection)"] if segmenter else [])
     pooled = {m: [0, 0] for m in methods}
     per_image: dict[str, list[float]] = {m: [] for m in methods}
@@ -56,9 +60,9 @@ def main() -> None:
         found = {"flat fills": flat_regions(gray) > 0}
         if segmenter:
             prob = segmenter(to_tensor(gray)[None])[0, 0].numpy()
-            found["segmenter"] = drop_small_regions(prob > 0.5) > 0
+            found["segmenter"] = drop_small_regions(prob > segmenter.threshold, segmenter.min_area(gray.shape)) > 0
             found["segmenter | flat (plain union)"] = found["segmenter"] | found["flat fills"]
-            found["combined (restore's detection)"] = combine_detections(gray, prob > 0.5) > 0
+            found["combined (restore's detection)"] = restorer.detect(gray)[0] > 0
         for m, pred in found.items():
             inter, union = iou(pred, true)
             pooled[m][0] += inter

@@ -97,16 +97,18 @@ def colour_comparison(out: Path, names: list[str], old_weights: Path, weights: P
 
 
 def old_photo_figure(out: Path, folder: Path, weights: Path | None) -> None:
-    """Real scanned old prints: the scan and the default restore (colour prints keep their colours,
-    monochrome ones are colorized), each stage's damage mask beside them."""
+    """Real scanned old prints: the scan, the damage the detect stage found, the enhance stage's output
+    and the default restore (colour prints keep their colours, monochrome ones are colorized)."""
     restorer = Restorer([weights] if weights else None)
     files = sorted(f for f in folder.iterdir() if f.suffix.lower() in {".png", ".jpg", ".jpeg"})
     rows = []
     for f in files:
         rgb = fit(read_image(f, "RGB"), 512)
         st = restorer(rgb)
-        rows.append([rgb, st.mask, st.restored])
-    grid(out, rows, ("scan", "detected damage", "restored (default)"), [f.stem for f in files])
+        found = rgb.copy()
+        found[st.mask > 0] = (255, 0, 0)
+        rows.append([rgb, found, st.enhanced, st.restored])
+    grid(out, rows, ("scan", "damage found (red)", "enhanced", "restored (default)"), [f.stem for f in files])
 
 
 def large_scan_figure(out: Path, names: list[str], weights: Path | None, side: int = 2048) -> None:

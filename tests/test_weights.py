@@ -21,3 +21,24 @@ def test_ship_halves_the_file_and_keeps_the_model(tmp_path: Path, trained_run: P
     for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
         if x.is_floating_point():
             torch.testing.assert_close(y, x.half().float(), msg=name)
+
+
+def test_ship_can_leave_an_enhancers_u_net_out(tmp_path: Path) -> None:
+    """`local: False` ships the levels path alone: a file a fraction of the size whose output is the
+    trained model's levels map (its U-Net's correction set aside)."""
+    from restoria.models.enhancer import Enhancer
+    from restoria.weights import save_weights
+
+    torch.manual_seed(0)
+    net = Enhancer(levels=True)
+    with torch.no_grad():
+        net.levels.mlp[-1].bias.copy_(torch.tensor([-0.1, 0.05]))
+    src = tmp_path / "full.safetensors"
+    save_weights(net, src, {"name": "enhancer", "levels": True})
+    dst = ship(src, tmp_path / "levels.safetensors", {"local": False})
+    assert dst.stat().st_size < 0.05 * src.stat().st_size
+    alone = load_model(dst)
+    assert alone.unet is None and read_metadata(dst)["model"]["local"] is False
+    x = torch.rand(1, 1, 64, 96) * 0.5 + 0.25
+    gain, offset = net.levels(torch.nn.functional.interpolate(x, size=(128, 128), mode="area"))
+    torch.testing.assert_close(alone(x), x * gain + offset, atol=2e-3, rtol=0)

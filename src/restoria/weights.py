@@ -80,11 +80,22 @@ def load_model(path: str | Path | None = None, device: str | torch.device = "cpu
 
 def ship(src: str | Path, dst: str | Path, model_overrides: dict[str, Any] | None = None, **meta: Any) -> Path:
     """Copy trained weights into the shipped form: float16 tensors, the same metadata plus `meta`, and
-    the model config with `model_overrides` (e.g. a colour calibration) applied.
+    the model config with `model_overrides` (e.g. a colour calibration, or `local: False` to ship an
+    enhancer's levels path alone) applied.
 
         python -c "from restoria.weights import ship; ship('runs/segment/model.safetensors', 'src/restoria/assets/segment.safetensors')"
     """
     model = load_model(src)
     kept = {k: v for k, v in model.meta.items() if k != "model"}
-    save_weights(model, dst, {**model.meta["model"], **(model_overrides or {})}, half=True, **(kept | meta))
+    cfg = {**model.meta["model"], **(model_overrides or {})}
+    if model_overrides:  # the config may leave parts out (an enhancer's local U-Net): keep the tensors it has
+        built = {k: v for k, v in cfg.items() if k not in ("encoder_weights", "colorize_encoder_weights")}
+        target = create_model(built.pop("name", "two_stage"), **built)
+        state = model.state_dict()
+        missing = sorted(set(target.state_dict()) - set(state))
+        if missing:
+            raise InputError(Path(src), f"the overridden model needs tensors the weights lack: {', '.join(missing[:3])}")
+        target.load_state_dict({k: state[k] for k in target.state_dict()})
+        model = target
+    save_weights(model, dst, cfg, half=True, **(kept | meta))
     return Path(dst)

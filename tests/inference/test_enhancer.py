@@ -81,23 +81,24 @@ def test_the_stage_is_skipped_when_not_asked(brighter: Path, photos: dict[str, n
     assert (r(gray, stages=("detect", "enhance", "fill")).enhanced != gray).any()
 
 
-def levels_file(path: Path, black: float, white: float) -> Path:
+def levels_file(path: Path, black: float, white: float, local: bool = True) -> Path:
     """An Enhancer whose levels path moves the black and white points by fixed shifts (gray levels; its
-    U-Net left the identity)."""
-    net = Enhancer(levels=True)
+    U-Net, when it has one, left the identity)."""
+    net = Enhancer(levels=True, local=local)
     with torch.no_grad():
         net.levels.mlp[-1].bias.copy_(torch.tensor([black, white]) / 255)
-    save_weights(net, path, {"name": "enhancer", "levels": True})
+    save_weights(net, path, {"name": "enhancer", "levels": True, "local": local})
     return path
 
 
-def test_the_levels_path_maps_every_tile_alike_and_onnx_matches(tmp_path: Path, photos: dict[str, np.ndarray], runner) -> None:
+@pytest.mark.parametrize("local", [True, False])
+def test_the_levels_path_maps_every_tile_alike_and_onnx_matches(tmp_path: Path, photos: dict[str, np.ndarray], runner, local: bool) -> None:
     """A faded photo (contrast 0.6 around a lifted black) is stretched back by the levels path with one
     map for the whole photo, even when it is run in tiles; onnxruntime gives the same correction."""
     gray = to_gray(photos["astronaut"])
     faded = (gray * 0.6 + 0.4 * 100).round().astype(np.uint8)
     (b0, w0), (b1, w1) = (np.percentile(x, [1, 99]) for x in (faded, gray))  # the view's quantiles are close to these
-    weights = levels_file(tmp_path / "levels.safetensors", b1 - b0, w1 - w0)
+    weights = levels_file(tmp_path / "levels.safetensors", b1 - b0, w1 - w0, local)
     whole = PhotoEnhancer(weights, tile=None)(faded).astype(float)
     tiled = PhotoEnhancer(weights, tile=128)(faded).astype(float)
     unclipped = (gray > 2) & (gray < 253)

@@ -32,21 +32,28 @@ class Enhancer(nn.Module):
         decoder_channels: tuple[int, ...] | list[int] = DECODER_CHANNELS,
         head_channels: int = 16,
         levels: bool = False,
+        local: bool = True,
     ) -> None:
         """`levels`: the global path that fixes each photo's black and white points (fading); it reads
-        luma, so it needs `in_channels` 1."""
+        luma, so it needs `in_channels` 1. `local` False leaves the U-Net out: the levels path alone
+        (the shipped enhancer; the model card has the measurement that chose it)."""
         super().__init__()
         if levels and in_channels != 1:
             raise ValueError(f"the levels path reads luma: in_channels must be 1, got {in_channels}")
-        self.unet = build_unet(encoder, encoder_weights, in_channels, head_channels, tuple(decoder_channels))
-        self.head = nn.Sequential(
-            nn.Conv2d(head_channels + in_channels, head_channels, 3, padding=1),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(head_channels, in_channels, 3, padding=1),
-        )
-        nn.init.zeros_(self.head[-1].weight)  # start as the identity
-        nn.init.zeros_(self.head[-1].bias)
-        self.multiple = 2 ** len(decoder_channels)
+        if not (levels or local):
+            raise ValueError("an enhancer needs its levels path, its local U-Net, or both")
+        self.unet: nn.Module | None = None
+        self.head: nn.Sequential | None = None
+        if local:
+            self.unet = build_unet(encoder, encoder_weights, in_channels, head_channels, tuple(decoder_channels))
+            self.head = nn.Sequential(
+                nn.Conv2d(head_channels + in_channels, head_channels, 3, padding=1),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(head_channels, in_channels, 3, padding=1),
+            )
+            nn.init.zeros_(self.head[-1].weight)  # start as the identity
+            nn.init.zeros_(self.head[-1].bias)
+        self.multiple = 2 ** len(decoder_channels) if local else 1
         self.levels = Levels() if levels else None
         self.view_side = VIEW if levels else 0  # 0: no view of the whole photo is needed
 
@@ -55,5 +62,7 @@ class Enhancer(nn.Module):
         if self.levels is not None:
             gain, offset = self.levels(photo_view(x) if view is None else view)
             x = x * gain + offset
+        if self.unet is None or self.head is None:
+            return x
         features = torch.relu(self.unet(x))
         return x + self.head(torch.cat([features, x], 1))
