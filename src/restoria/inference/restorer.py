@@ -278,7 +278,7 @@ class Restorer:
             else:
                 gray = self.enhancer(gray)
             if self.enhancer.last_change >= self.enhancer.min_change:
-                notes.append(f"enhanced: grain, blur or fading taken out (mean change {self.enhancer.last_change:.1f} gray levels)")
+                notes.append(f"enhanced: its levels (fading) corrected, a mean change of {self.enhancer.last_change:.1f} gray levels (--enhancer none leaves it as it is)")
         enhanced = keep if keep is not None else gray
         if keep is not None:  # the photo's own colours: fill the damage in them, nothing to colorize
             restored = self.fill_colour(keep, damaged) if "fill" in stages and damaged.any() else keep
