@@ -199,7 +199,7 @@ def evaluate(
 DETECTOR_HELP = "damage detection: model (the segmenter, else the inpainter's head), flat (one-value fills), both (union)"
 SEGMENTER_HELP = "damage segmenter weights, or 'none' (default: the shipped one when present)"
 CLASSIFIER_HELP = "damaged/clean classifier weights run first, or 'none' (default: the shipped one when present)"
-ENHANCER_HELP = "the enhance stage's weights (grain, blur, JPEG and fading out before the fill), or 'none' to switch it off (default: the shipped one when present)"
+ENHANCER_HELP = "the enhance stage's weights (the shipped one restores a faded print's levels before the fill; one you train may also take out grain, blur and JPEG), or 'none' to switch it off (default: the shipped one)"
 COLOUR_SIZE_HELP = "a photo larger than this many pixels squared is colorized from a copy of that size and its colour scaled up under its own full-resolution gray (what the colorizer learnt from; 0: at full size)"
 
 
