@@ -19,7 +19,8 @@ Held-out photos: the bundled ones (scikit-image, scikit-learn, matplotlib) and t
    FSR, Navier-Stokes, Telea and the restorer's U-Net #1;
 4. enhance: luma PSNR/SSIM and an LPIPS-style feature distance (restoria.models.pretrained.
    FeatureDistance) of photos with global ageing only, as aged, after the classical baseline (OpenCV
-   non-local means + CLAHE), and after the enhancer; and what the enhancer does to clean photos;
+   non-local means + CLAHE), and after the enhancer; what the enhancer does to clean photos; and its
+   pass-through gate swept (clean photos left bit-exact against the gain on faded and other photos);
 5. the whole restore: luma PSNR of the restored photo against the clean one, over the photo and inside
    the damage, beside the aged input's, for the new defaults and (with --old-assets: a folder holding
    the previous segment.safetensors and classify.safetensors) the old ones, without an enhancer.
@@ -135,6 +136,34 @@ def enhance(restorer: Restorer, photos: list[np.ndarray]) -> list[dict[str, obje
     return [{"measure": "enhance", "case": k, **mean(v)} for k, v in per.items()]
 
 
+def enhance_gate(restorer: Restorer, photos: list[np.ndarray], gates: tuple[float, ...] = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0)) -> list[dict[str, object]]:
+    """The enhance stage's pass-through gate (`PhotoEnhancer.min_change`): for each mean change below
+    which a photo is left as it is, the share of clean photos left bit-exact and the mean luma PSNR
+    gain on faded photos and on grainy, JPEG-compressed or blurred ones (0 where the gate holds)."""
+    if restorer.enhancer is None:
+        return []
+    enhancer, kept = restorer.enhancer, restorer.enhancer.min_change
+    enhancer.min_change = 0.0
+    clean, faded, other = [], [], []
+    for i, rgb in enumerate(track(photos, description="enhance gate", console=console)):
+        gray = to_gray(rgb)
+        enhancer(gray)
+        clean.append(enhancer.last_change)
+        for kind in ("fade", "grain", "jpeg", "blur"):
+            aged = to_gray(age_photo(rgb, np.random.default_rng([SEED, 9, i]), AgeingConfig(damage={}, ageing={kind: 1.0})).image)
+            gain = luma_scores(enhancer(aged), gray)["psnr"] - luma_scores(aged, gray)["psnr"]
+            (faded if kind == "fade" else other).append((enhancer.last_change, gain))
+    enhancer.min_change = kept
+    f, o = np.array(faded), np.array(other)
+    return [
+        {
+            "measure": "enhance gate", "case": f"min change {t:g}", "clean_passed": float(np.mean(np.array(clean) < t)),
+            "fade_gain": float(np.mean(np.where(f[:, 0] >= t, f[:, 1], 0))), "other_gain": float(np.mean(np.where(o[:, 0] >= t, o[:, 1], 0))),
+        }
+        for t in gates
+    ]
+
+
 def pipeline(restorers: dict[str, Restorer], photos: list[np.ndarray], out: Path) -> list[dict[str, object]]:
     cfg = AgeingConfig()
     per: dict[str, list[dict[str, float]]] = {}
@@ -211,7 +240,7 @@ def main() -> None:
     if "fills" in only:
         rows += fills(photos)
     if "enhance" in only:
-        rows += enhance(new, photos)
+        rows += enhance(new, photos) + enhance_gate(new, photos)
     if "restore" in only:
         restorers = {"new": new}
         if args.old_assets:

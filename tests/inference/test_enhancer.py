@@ -111,3 +111,21 @@ def test_the_levels_path_maps_every_tile_alike_and_onnx_matches(tmp_path: Path, 
     want = PhotoEnhancer(weights).correction(crop)
     got = PhotoEnhancer(tmp_path / "levels.onnx", backend="onnx").correction(crop)
     assert np.abs(want - got).max() < 0.05
+
+
+def test_the_levels_view_leaves_the_found_damage_out(photos: dict[str, np.ndarray]) -> None:
+    """A lost region's flat black is not the print's black point: the view the levels are read from
+    fills the damaged cells from their neighbours, so its quantiles stay near the undamaged photo's."""
+    from restoria.imaging import to_tensor
+    from restoria.models.enhancer.levels import quantiles
+
+    gray = to_gray(photos["chelsea"])
+    damaged, mask = gray.copy(), np.zeros_like(gray)
+    mask[60:220, 80:300] = 255
+    damaged[mask > 0] = 0
+    clean_q, blind_q, aware_q = (
+        quantiles(PhotoEnhancer.view(to_tensor(img)[None], m))[0] * 255
+        for img, m in ((gray, None), (damaged, None), (damaged, mask))
+    )
+    assert np.abs(blind_q - clean_q)[:4].mean() > 20  # the black patch drags the dark quantiles down
+    assert np.abs(aware_q - clean_q).max() < 0.35 * np.abs(blind_q - clean_q).max()

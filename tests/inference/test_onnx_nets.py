@@ -16,7 +16,7 @@ from restoria.data.damage import apply_damage
 from restoria.imaging import to_gray, to_tensor
 from restoria.inference.detectors import DamageClassifier, Segmenter
 from restoria.inference.onnx_backend import OnnxRestorer
-from restoria.inference.onnx_nets import OnnxClassifier, OnnxSegmenter, OnnxUpscaler
+from restoria.inference.onnx_nets import OnnxClassifier, OnnxEnhancer, OnnxSegmenter, OnnxUpscaler
 from restoria.inference.restorer import Restorer
 from restoria.inference.upscaler import Upscaler
 from restoria.io import InputError
@@ -99,8 +99,8 @@ def test_export_refuses_other_networks(tmp_path: Path, runner) -> None:
 def test_restorer_runs_every_network_on_onnx(
     tmp_path: Path, trained_run: Path, damaged: tuple[np.ndarray, np.ndarray, np.ndarray], monkeypatch
 ) -> None:
-    """`backend="onnx"` builds onnxruntime twins of the restorer, segmenter, classifier and upscaler
-    (exported from their weights into the cache) and restores as the torch backend does."""
+    """`backend="onnx"` builds onnxruntime twins of the restorer, segmenter, classifier, upscaler and
+    enhancer (exported from their weights into the cache) and restores as the torch backend does."""
     monkeypatch.setenv("RESTORIA_CACHE", str(tmp_path / "cache"))
     _, gray, _ = damaged
     kw = {"weights": [trained_run / "model.safetensors"], "tile": 128, "upscale": 2}
@@ -109,7 +109,8 @@ def test_restorer_runs_every_network_on_onnx(
     assert isinstance(onnx.segmenter.net, OnnxSegmenter)
     assert isinstance(onnx.classifier.net, OnnxClassifier)
     assert isinstance(onnx.upscaler.model, OnnxUpscaler)
-    assert len(list((tmp_path / "cache" / "onnx").glob("*/model.onnx"))) == 3  # segmenter, classifier, upscaler
+    assert isinstance(onnx.enhancer.net, OnnxEnhancer)
+    assert len(list((tmp_path / "cache" / "onnx").glob("*/model.onnx"))) == 4  # segmenter, classifier, upscaler, enhancer
     with torch.inference_mode():
         a, b = want(gray), onnx(gray)
     assert a.p_damaged > 0.5 and a.mask.any()  # the classifier lets it through and the segmenter finds damage

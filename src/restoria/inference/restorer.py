@@ -273,10 +273,10 @@ class Restorer:
         damaged = (mask > 0) if mask is not None else np.zeros(gray.shape, bool)
         if self.enhancer is not None and "enhance" in stages:
             if keep is not None:
-                keep = self.enhancer(keep)
+                keep = self.enhancer(keep, damaged)
                 gray = to_gray(keep)
             else:
-                gray = self.enhancer(gray)
+                gray = self.enhancer(gray, damaged)
             if self.enhancer.last_change >= self.enhancer.min_change:
                 notes.append(f"enhanced: its levels (fading) corrected, a mean change of {self.enhancer.last_change:.1f} gray levels (--enhancer none leaves it as it is)")
         enhanced = keep if keep is not None else gray
