@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from restoria.models.enhancer.levels import VIEW, Levels, photo_view
+from restoria.models.enhancer.levels import Levels, photo_view
 from restoria.models.unet import build_unet
 
 DECODER_CHANNELS = (64, 48, 32, 24, 16)
@@ -55,7 +55,6 @@ class Enhancer(nn.Module):
             nn.init.zeros_(self.head[-1].bias)
         self.multiple = 2 ** len(decoder_channels) if local else 1
         self.levels = Levels() if levels else None
-        self.view_side = VIEW if levels else 0  # 0: no view of the whole photo is needed
 
     def forward(self, x: torch.Tensor, view: torch.Tensor | None = None) -> torch.Tensor:
         """`view`: the whole photo's `photo_view` when `x` is one tile of it (else taken from `x`)."""
