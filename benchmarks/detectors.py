@@ -27,7 +27,6 @@ from torchmetrics.classification import BinaryAccuracy, BinaryAUROC, BinaryPreci
 
 from restoria.data.base import layout_rows
 from restoria.imaging import to_gray, to_tensor
-from restoria.inference.detectors import DamageClassifier, Segmenter
 from restoria.inference.flat import drop_small_regions, flat_regions
 from restoria.inference.restorer import Restorer
 from restoria.io import read_image
@@ -47,10 +46,14 @@ def main() -> None:
     args = ap.parse_args()
 
     rows = layout_rows(args.data, args.split)
-    segmenter = Segmenter(args.segmenter) if args.segmenter.exists() else None
-    classifier = DamageClassifier(args.classifier) if args.classifier.exists() else None
-    # restore's detect stage: the classifier's gate, then the segmenter and flat fills combined
-    restorer = Restorer(segmenter=args.segmenter, classifier=args.classifier if classifier else None, enhancer=None) if segmenter else None
+    # restore's detect stage (the classifier's gate, then the segmenter and flat fills combined); its
+    # segmenter and classifier are also measured alone
+    restorer = Restorer(
+        segmenter=args.segmenter if args.segmenter.exists() else None,
+        classifier=args.classifier if args.classifier.exists() else None,
+        enhancer=None,
+    )
+    segmenter, classifier = restorer.segmenter, restorer.classifier
     methods = ["flat fills"] + (["segmenter", "segmenter | flat (plain union)", "combined (restore's detection)"] if segmenter else [])
     pooled = {m: [0, 0] for m in methods}
     per_image: dict[str, list[float]] = {m: [] for m in methods}
