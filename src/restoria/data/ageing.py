@@ -161,27 +161,69 @@ def scratch(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark:
     return _solid(m, _tone(rng, rng.random() < 0.7), rng.uniform(0.6, 1.0))
 
 
+def _textured(rng: np.random.Generator, shape: tuple[int, int], colour: np.ndarray, s: float) -> np.ndarray:
+    """A colour with the grain of what shows through: bare paper or exposed base is never one flat value
+    on a scan, so a segmenter must not learn that damage is flat."""
+    noise = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), rng.uniform(0.6, 2.0) * max(s, 0.5))
+    noise *= rng.uniform(3, 12) / (noise.std() + 1e-6)
+    return np.clip(colour + noise[..., None], 0, 255)
+
+
+def _with_rim(rng: np.random.Generator, mask: np.ndarray, colour: np.ndarray, opacity: float, s: float) -> Mark:
+    """A bright mark with a darker rim around it, as the lifted edge of cracked emulsion casts on the
+    scan; the rim is damage too (it is not the picture), so it joins the mask."""
+    rim = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=max(1, int(round(s)))).astype(bool) & ~mask
+    alpha = mask * opacity + rim * rng.uniform(0.25, 0.55)
+    shade = np.full(3, rng.uniform(10, 60), np.float32)
+    colour = np.where(rim[..., None], shade, colour)
+    return alpha.astype(np.float32), colour, mask | rim
+
+
+def _jagged(rng: np.random.Generator, shape: tuple[int, int], pts: np.ndarray, s: float, widest: float) -> np.ndarray:
+    """A crack whose width changes along it (1 px where it is a hairline, several where the emulsion
+    flaked off its edges) and that breaks off here and there."""
+    m = np.zeros(shape, np.uint8)
+    for a, b in zip(pts[:-1], pts[1:]):
+        if rng.random() < 0.1:
+            continue
+        width = max(1, int(round(rng.choice([1.0, rng.uniform(1, widest)], p=[0.5, 0.5]) * s)))
+        cv2.line(m, tuple(int(v) for v in a), tuple(int(v) for v in b), 1, width, cv2.LINE_8)
+    return m > 0
+
+
 def crack(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark:
-    """Branching cracks in the emulsion, or a patch of fine crazing: thin, wandering, mostly bright."""
+    """Cracks in the emulsion as scans show them: branching lines from one knock, jagged and of varying
+    width where flakes came off, mostly bright paper with a darker rim; or a patch of fine crazing."""
     h, w = shape
-    lines: list[tuple[np.ndarray, int]] = []
     crazing = rng.random() < 0.3
+    flaked = not crazing and rng.random() < 0.6
     centre = rng.uniform([0.1 * w, 0.1 * h], [0.9 * w, 0.9 * h])
     todo = []
     for _ in range(int(rng.integers(1, 4))):  # main cracks from one point, as from a knock
         todo.append((centre, rng.uniform(0, 2 * np.pi), rng.uniform(0.2, 0.5) * max(h, w) * (0.4 if crazing else 1), 0))
     for _ in range(int(rng.integers(8, 20)) if crazing else 0):  # a net of short fine cracks around it
         todo.append((centre + rng.normal(0, 40 * s, 2), rng.uniform(0, 2 * np.pi), rng.uniform(30, 90) * s, 1))
-    while todo and len(lines) < 60:
+    m = np.zeros(shape, bool)
+    n = 0
+    while todo and n < 60:
         start, angle, length, depth = todo.pop()
-        steps = max(3, int(length / (6 * s)))
-        pts = _polyline(rng, start, angle, length, steps, 0.35)
-        lines.append((pts, 1 if depth or rng.random() < 0.5 else int(round(2 * s))))
+        steps = max(3, int(length / ((4 if flaked else 6) * s)))
+        pts = _polyline(rng, start, angle, length, steps, 0.12 if flaked else 0.35)
+        if flaked:  # a straighter path, zig-zagging about it
+            jagged = np.round(pts + rng.normal(0, 1.2 * s, pts.shape)).astype(np.int32)
+            m |= _jagged(rng, shape, jagged, s, 5.0 if depth == 0 else 3.0)
+        else:
+            m |= _lines(shape, [(pts, 1 if depth or rng.random() < 0.5 else int(round(2 * s)))])
+        n += 1
         for p in pts[2:-1]:
             if depth < 3 and rng.random() < 0.12:
                 todo.append((p.astype(float), angle + rng.choice([-1, 1]) * rng.uniform(0.4, 1.2), length * rng.uniform(0.2, 0.5), depth + 1))
-    m = _lines(shape, lines)
-    return _solid(m, _tone(rng, rng.random() < 0.8), rng.uniform(0.6, 1.0))
+    bright = rng.random() < 0.8
+    colour = _textured(rng, shape, _tone(rng, bright), s)
+    opacity = rng.uniform(0.6, 1.0)
+    if bright and rng.random() < 0.5:
+        return _with_rim(rng, m, colour, opacity, s)
+    return m.astype(np.float32) * opacity, colour, m
 
 
 def dust(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark:
@@ -205,9 +247,20 @@ def hair(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark:
 
 
 def fold(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark:
-    """A fold or crease right across the print: a bright broken line where the emulsion cracked, with
-    the picture lightened along it."""
+    """A fold right across the print (a bright broken line where the emulsion cracked), or a crease
+    that runs in from an edge: a thin ridge, bright on one side where it catches the scanner's light and
+    dark on the other."""
     h, w = shape
+    if rng.random() < 0.5:
+        start = np.array([(rng.uniform(0, w), 0.0), (rng.uniform(0, w), float(h)), (0.0, rng.uniform(0, h)), (float(w), rng.uniform(0, h))][int(rng.integers(4))])
+        angle = float(np.arctan2(h / 2 - start[1], w / 2 - start[0]) + rng.uniform(-0.8, 0.8))
+        pts = _polyline(rng, start, angle, rng.uniform(0.3, 1.0) * max(h, w), 30, 0.03)
+        offset = np.round(np.array([-np.sin(angle), np.cos(angle)]) * max(1.0, rng.uniform(1, 2.5) * s)).astype(np.int32)
+        light = _lines(shape, [(pts, max(1, int(round(rng.uniform(1, 2) * s))))])
+        dark = _lines(shape, [(pts + offset, max(1, int(round(s))))]) & ~light
+        alpha = light * rng.uniform(0.5, 0.9) + dark * rng.uniform(0.3, 0.7)
+        colour = np.where(light[..., None], _textured(rng, shape, _paper(rng), s), np.full(3, rng.uniform(10, 60), np.float32))
+        return alpha.astype(np.float32), colour, light | dark
     horizontal = rng.random() < 0.5
     a = rng.uniform(0.15, 0.85) * (h if horizontal else w)
     b = a + rng.uniform(-0.1, 0.1) * (h if horizontal else w)
@@ -216,18 +269,26 @@ def fold(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark:
     angle = np.arctan2(*(end - start)[::-1])
     pts = _polyline(rng, start, angle, float(np.hypot(*(end - start))) * 1.02, 40, 0.02)
     m = _lines(shape, [(pts, int(round(rng.uniform(2, 6) * s)))])
-    return _solid(m, _paper(rng), rng.uniform(0.7, 1.0))
+    return m.astype(np.float32) * rng.uniform(0.7, 1.0), _textured(rng, shape, _paper(rng), s), m
 
 
 def tear(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark:
-    """A torn or missing corner or edge: a jagged piece gone, showing the scanner's white or black."""
+    """A torn or missing corner or edge: a jagged piece gone, showing the scanner's white or black; often
+    with the print's edges chipped too, small bites of bare paper along a side."""
     h, w = shape
     cx, cy = [(0, 0), (w, 0), (0, h), (w, h)][int(rng.integers(4))] if rng.random() < 0.6 else (
         (rng.uniform(0, w), float(rng.choice([0, h]))) if rng.random() < 0.5 else (float(rng.choice([0, w])), rng.uniform(0, h))
     )
     m = _blob(rng, shape, (cx, cy), rng.uniform(30, 110) * s, roughness=1.0)
-    colour = _paper(rng) if rng.random() < 0.6 else np.full(3, rng.uniform(0, 25), np.float32)
-    return _solid(m, colour, 1.0)
+    white = rng.random() < 0.6
+    if white and rng.random() < 0.5:
+        for side in rng.choice(4, size=int(rng.integers(1, 3)), replace=False):
+            for _ in range(int(rng.integers(4, 16))):
+                t, depth = rng.uniform(0, 1), rng.uniform(-2, 3) * s
+                c = [(t * w, depth), (t * w, h - depth), (depth, t * h), (w - depth, t * h)][int(side)]
+                m |= _blob(rng, shape, c, rng.uniform(2, 8) * s, roughness=1.2)
+    colour = _textured(rng, shape, _paper(rng), s) if white else np.full(3, rng.uniform(0, 25), np.float32)
+    return m.astype(np.float32), colour, m
 
 
 def stain(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark:
@@ -248,7 +309,7 @@ def emulsion(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark
     for _ in range(int(rng.integers(1, 6))):
         c = centre + rng.normal(0, 30 * s, 2)
         m |= _blob(rng, shape, (float(c[0]), float(c[1])), rng.uniform(4, 30) * s, roughness=1.2)
-    return _solid(m, _paper(rng), rng.uniform(0.85, 1.0))
+    return m.astype(np.float32) * rng.uniform(0.85, 1.0), _textured(rng, shape, _paper(rng), s), m
 
 
 def polygon(rng: np.random.Generator, shape: tuple[int, int], cfg: dict) -> Mark:
