@@ -58,13 +58,17 @@ def test_fsr_continues_texture_where_ns_smooths_it(texture: str) -> None:
     assert 1.2 * ns < fsr < truth
 
 
-def test_fsr_without_opencv_contrib_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_opencv_fills_without_opencv_contrib_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenCV's own FSR and shift-map need opencv-contrib; the offered fills do not."""
     import cv2
 
     monkeypatch.delattr(cv2, "xphoto")
     gray = np.full((32, 32), 90, np.uint8)
-    with pytest.raises(RuntimeError, match="opencv-contrib-python-headless"):
-        classical_fill_image(gray, np.ones_like(gray), "fsr")
+    hole = np.zeros_like(gray)
+    hole[8:20, 8:20] = 1
+    with pytest.raises(RuntimeError, match="INPAINT_FSR_BEST needs opencv-contrib.*opencv-contrib-python-headless"):
+        xphoto_fill(gray, hole, "INPAINT_FSR_BEST")
+    assert (classical_fill_image(gray, hole, "fsr") == 90).all()
 
 
 def test_shiftmap_needs_three_channels_and_changes_only_the_hole(photos: dict[str, np.ndarray]) -> None:
@@ -174,8 +178,8 @@ def test_no_damage_returns_the_photo_unchanged(photos: dict[str, np.ndarray], me
 
 
 def test_colour_fsr_fills_the_last_partial_block_row_and_column(photos: dict[str, np.ndarray]) -> None:
-    """OpenCV's colour FSR leaves a hole in a last, partial 16 px block unfilled (black); the photo is
-    mirrored out to whole blocks, so the edge is filled like the rest: close to the truth, windowed or not."""
+    """OpenCV's colour FSR leaves a hole in a last, partial 16 px block unfilled (black); restoria.fsr's
+    grid counts partial blocks, so the edge is filled like the rest: close to the truth, windowed or not."""
     rgb = photos["chelsea"][:300, :451]  # 300 = 18*16 + 12, 451 = 28*16 + 3
     hole = np.zeros(rgb.shape[:2], bool)
     hole[293:298, 100:140] = True  # in the last, partial block row

@@ -1,9 +1,9 @@
-"""Classical inpainting of a known hole (OpenCV's Navier-Stokes, Telea, or opencv-contrib's
-Frequency Selective Reconstruction): the default fill stage and the learned refiner's start.
+"""Classical inpainting of a known hole (OpenCV's Navier-Stokes or Telea, or Frequency Selective
+Reconstruction, `restoria.fsr`): the default fill stage and the learned refiner's start.
 
 Why: propagating the boundary's isophotes into the hole keeps the structure that SSIM rewards, where a
 U-Net trained with L1/MSE fills with a blurred mean. FSR (Seiler et al., TIP 2015; Genser et al., PCS
-2018; `cv2.xphoto.inpaint`) goes further on the competition's large polygons: it models each block
+2018; `restoria.fsr`, opencv-contrib's `cv2.xphoto.inpaint` batched) goes further on the competition's large polygons: it models each block
 around the hole as a sparse sum of Fourier basis functions fitted to the known pixels, so texture and
 edges continue through the hole instead of smearing from its rim; it is also the slowest. The model
 card compares them (`python benchmarks/fills.py`). The learned stage can start from any of them and
@@ -17,6 +17,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 import torch
+
+from restoria.fsr import fsr_fill
 
 METHODS = ("ns", "telea", "fsr")
 
@@ -85,7 +87,7 @@ def classical_fill_image(
 
     def fill(image: np.ndarray, region: np.ndarray) -> np.ndarray:
         if method == "fsr":
-            return xphoto_fill(image, region, "INPAINT_FSR_FAST")
+            return fsr_fill(image, region)
         return cv2.inpaint(image, region.astype(np.uint8), radius, cv2.INPAINT_NS if method == "ns" else cv2.INPAINT_TELEA)
 
     if not windowed:
@@ -96,11 +98,12 @@ def classical_fill_image(
 def xphoto_fill(gray: np.ndarray, mask: np.ndarray, algorithm: str = "INPAINT_FSR_FAST") -> np.ndarray:
     """uint8 (H, W) gray with its hole (`mask` > 0) filled by opencv-contrib's `cv2.xphoto.inpaint`
     with the named `algorithm` (INPAINT_FSR_FAST, INPAINT_FSR_BEST or INPAINT_SHIFTMAP, which needs
-    three channels); other pixels unchanged. `benchmarks/fills.py` compares the ones not offered."""
+    three channels); other pixels unchanged. Not offered by `restore`: `benchmarks/fills.py` compares
+    them, OpenCV's FSR_FAST being the reference `restoria.fsr` is held to."""
     if not hasattr(cv2, "xphoto"):
         raise RuntimeError(
-            "fill 'fsr' needs opencv-contrib (cv2.xphoto), but this cv2 has none: pip uninstall opencv-python "
-            "opencv-python-headless, then pip install opencv-contrib-python-headless==5.0.0.93 (or use --fill ns)"
+            f"OpenCV's {algorithm} needs opencv-contrib (cv2.xphoto), but this cv2 has none: pip uninstall opencv-python "
+            "opencv-python-headless, then pip install opencv-contrib-python-headless==5.0.0.93"
         )
     hole = mask > 0
     single = gray.ndim == 2
