@@ -390,12 +390,14 @@ def vignette(img: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray:
 
 
 def highlight(img: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray:
-    """A blown-out highlight (a white collar or dress, a bright window or backdrop): a large soft-edged
-    region pushed toward white that keeps a trace of its folds and shading. Picture, not damage: unlike
-    emulsion loss it is not flat paper and its edge is soft."""
+    """A blown-out highlight (a white collar, bow or dress, a bright window or backdrop): a region pushed
+    toward white that keeps a trace of its folds and shading, its edge soft or, like a collar's, crisp.
+    Picture, not damage: unlike emulsion loss or a tear it keeps the picture's own structure inside."""
     h, w = img.shape[:2]
-    m = _blob(rng, (h, w), tuple(rng.uniform([0, 0], [w, h])), rng.uniform(30, 110) * s, roughness=0.6).astype(np.float32)
-    alpha = cv2.GaussianBlur(m, (0, 0), rng.uniform(0.7, 8) * s)[..., None] * rng.uniform(0.6, 0.85)
+    radius = rng.uniform(15, 110) * s
+    m = _blob(rng, (h, w), tuple(rng.uniform([0, 0], [w, h])), radius, roughness=rng.uniform(0.3, 1.0)).astype(np.float32)
+    edge = rng.uniform(0.4, 1.2) if rng.random() < 0.5 else rng.uniform(1.5, 8)
+    alpha = cv2.GaussianBlur(m, (0, 0), edge * s)[..., None] * rng.uniform(0.6, 0.9)
     return img + (rng.uniform(235, 255) - img) * alpha
 
 
