@@ -48,6 +48,29 @@ def test_thin_damage_is_thin_and_large_damage_is_large(photos: dict[str, np.ndar
     assert mean_width("tear") > 15
 
 
+def test_damage_looks_as_scans_show_it() -> None:
+    """On a flat mid-gray print: bare paper is never one flat value (emulsion loss and white tears carry
+    the paper's grain); some cracks have a darker rim around their bright line and some creases are a
+    bright and a dark line side by side; tears chip the print's edges besides taking a corner."""
+    gray = np.full((256, 256), 128, np.uint8)
+    grain, rims, ridges, chips = [], 0, 0, 0
+    for seed in range(20):
+        rng = lambda: np.random.default_rng(seed)  # noqa: E731
+        emulsion = age_photo(gray, rng(), one_kind("emulsion", reference_size=256))
+        grain.append(emulsion.image[emulsion.mask > 0].std())
+        for kind in ("crack", "fold"):
+            aged = age_photo(gray, rng(), one_kind(kind, reference_size=256))
+            inside = aged.image[aged.mask > 0].astype(int)
+            both = (inside > 160).any() and (inside < 110).any()
+            rims += both and kind == "crack"
+            ridges += both and kind == "fold"
+        tear = age_photo(gray, rng(), one_kind("tear", reference_size=256)).mask > 0
+        count = cv2.connectedComponents(tear.astype(np.uint8))[0] - 1
+        chips += count > 3
+    assert np.median(grain) > 2, grain
+    assert rims >= 3 and ridges >= 3 and chips >= 3, (rims, ridges, chips)
+
+
 def test_ageing_is_seeded(photos: dict[str, np.ndarray]) -> None:
     a = age_photo(photos["chelsea"], np.random.default_rng(7))
     b = age_photo(photos["chelsea"], np.random.default_rng(7))
