@@ -205,7 +205,7 @@ COLOUR_SIZE_HELP = "a photo larger than this many pixels squared is colorized fr
 
 TTA_HELP = "also run each network on the mirrored photo and average (2x the time)"
 UPSCALE_HELP = "last stage: super-resolve the result 2x or 4x (SRResNet, tiled); --save-stages adds <name>.restored.png before it"
-FILL_HELP = "the damage's fill: auto (a refining model's refiner, else FSR), model (each model's own U-Net), ns, telea or fsr (OpenCV's Navier-Stokes, Telea, Frequency Selective Reconstruction alone)"
+FILL_HELP = "the damage's fill: auto (a refining model's refiner, else FSR), model (each model's own U-Net), ns or telea (OpenCV's Navier-Stokes or Telea alone), fsr (Frequency Selective Reconstruction alone, restoria.fsr)"
 BACKEND_HELP = "torch, or onnx (onnxruntime for every network; --weights may name an exported NAME.fill.onnx, --segmenter/--classifier/--sr-weights a NAME.onnx)"
 
 
