@@ -9,9 +9,11 @@ when `--data` has one, resized to 512x512, each with one competition polygon) wi
 configurations taking turns round by round so a shared CPU slows each alike; the fastest round counts.
 Rows: the whole restore on torch and on onnxruntime (fp32, and int8 when `--int8` quantises the
 exported graphs dynamically, or `--int8-static` all but the colorizer's statically, calibrated on four
-other photos: its score change against fp32 is printed beside it), the default FSR fill against `--fill telea`; and the
-changes: onnxruntime over torch, windowed classical fills over whole-photo ones
-(`restoria.fill.fill_in_windows`), the batched FSR (`restoria.fsr`) over OpenCV's.
+other photos: its score change against fp32 is printed beside it), the default FSR fill against
+`--fill telea`; and the changes: onnxruntime over torch, windowed classical fills over whole-photo
+ones (`restoria.fill.fill_in_windows`), the batched FSR (`restoria.fsr`) over OpenCV's.
+
+    python benchmarks/speed.py --photos 20 --rounds 2 --threads 2 --int8-static   # README's table
 """
 
 from __future__ import annotations
