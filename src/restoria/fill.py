@@ -3,9 +3,10 @@ Reconstruction, `restoria.fsr`): the default fill stage and the learned refiner'
 
 Why: propagating the boundary's isophotes into the hole keeps the structure that SSIM rewards, where a
 U-Net trained with L1/MSE fills with a blurred mean. FSR (Seiler et al., TIP 2015; Genser et al., PCS
-2018; `restoria.fsr`, opencv-contrib's `cv2.xphoto.inpaint` batched) goes further on the competition's large polygons: it models each block
-around the hole as a sparse sum of Fourier basis functions fitted to the known pixels, so texture and
-edges continue through the hole instead of smearing from its rim; it is also the slowest. The model
+2018; `restoria.fsr`, opencv-contrib's `cv2.xphoto.inpaint` batched) goes further on the competition's
+large polygons: it models each block around the hole as a sparse sum of Fourier basis functions fitted
+to the known pixels, so texture and edges continue through the hole instead of smearing from its rim;
+it is also the slowest (0.16 s a 512 px photo against Telea's 0.01 s in `benchmarks/speed.py`). The model
 card compares them (`python benchmarks/fills.py`). The learned stage can start from any of them and
 learn a residual (`TwoStageRestorer(refine=...)`); `Restorer(fill=...)` offers each alone.
 """

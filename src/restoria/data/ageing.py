@@ -147,6 +147,7 @@ def _lines(shape: tuple[int, int], lines: list[tuple[np.ndarray, int]]) -> np.nd
 
 
 def _solid(mask: np.ndarray, colour: np.ndarray, opacity: float) -> Mark:
+    """A mark of one colour (or a colour field, (H, W, 3)) laid over its whole mask at one opacity."""
     alpha = mask.astype(np.float32) * opacity
     return alpha, np.broadcast_to(colour, (*mask.shape, 3)), mask
 
@@ -223,7 +224,7 @@ def crack(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark:
     opacity = rng.uniform(0.6, 1.0)
     if bright and rng.random() < 0.5:
         return _with_rim(rng, m, colour, opacity, s)
-    return m.astype(np.float32) * opacity, colour, m
+    return _solid(m, colour, opacity)
 
 
 def dust(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark:
@@ -269,7 +270,8 @@ def fold(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark:
     angle = np.arctan2(*(end - start)[::-1])
     pts = _polyline(rng, start, angle, float(np.hypot(*(end - start))) * 1.02, 40, 0.02)
     m = _lines(shape, [(pts, int(round(rng.uniform(2, 6) * s)))])
-    return m.astype(np.float32) * rng.uniform(0.7, 1.0), _textured(rng, shape, _paper(rng), s), m
+    opacity = rng.uniform(0.7, 1.0)
+    return _solid(m, _textured(rng, shape, _paper(rng), s), opacity)
 
 
 def tear(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark:
@@ -288,7 +290,7 @@ def tear(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark:
                 c = [(t * w, depth), (t * w, h - depth), (depth, t * h), (w - depth, t * h)][int(side)]
                 m |= _blob(rng, shape, c, rng.uniform(2, 8) * s, roughness=1.2)
     colour = _textured(rng, shape, _paper(rng), s) if white else np.full(3, rng.uniform(0, 25), np.float32)
-    return m.astype(np.float32), colour, m
+    return _solid(m, colour, 1.0)
 
 
 def stain(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark:
@@ -309,7 +311,8 @@ def emulsion(rng: np.random.Generator, shape: tuple[int, int], s: float) -> Mark
     for _ in range(int(rng.integers(1, 6))):
         c = centre + rng.normal(0, 30 * s, 2)
         m |= _blob(rng, shape, (float(c[0]), float(c[1])), rng.uniform(4, 30) * s, roughness=1.2)
-    return m.astype(np.float32) * rng.uniform(0.85, 1.0), _textured(rng, shape, _paper(rng), s), m
+    opacity = rng.uniform(0.85, 1.0)
+    return _solid(m, _textured(rng, shape, _paper(rng), s), opacity)
 
 
 def polygon(rng: np.random.Generator, shape: tuple[int, int], cfg: dict) -> Mark:
