@@ -64,3 +64,32 @@ def test_folds_from_a_group_csv(tmp_path: Path, dataset: Path) -> None:
 def test_layout_dataset_reads_masks(dataset: Path) -> None:
     item = LayoutDataset(layout_rows(dataset, "val"))[0]
     assert item["mask"].shape == item["input"].shape and item["rgb"].shape[0] == 3
+
+
+def test_bright_crops_centre_on_bright_picture() -> None:
+    """`bright_crops` 1 puts a bright pixel in every crop of a photo that is bright in one corner; 0 keeps
+    uniform crops, most of which miss it; a photo with no bright pixel falls back to a uniform crop."""
+    import numpy as np
+    from skimage import data
+
+    from restoria.data.restore import BRIGHT, crop_origin
+    from restoria.imaging import to_gray
+
+    rgb = (data.astronaut().astype(np.float32) * 0.5).astype(np.uint8)  # nothing bright left...
+    rgb[400:440, 420:470] = 250  # ...but a white patch
+    rng = np.random.default_rng(0)
+
+    def hits(share: float) -> float:
+        found = []
+        for _ in range(60):
+            y, x = crop_origin(rgb, 128, rng, share)
+            assert 0 <= y <= 512 - 128 and 0 <= x <= 512 - 128
+            found.append((to_gray(rgb[y : y + 128, x : x + 128]) >= BRIGHT).any())
+        return float(np.mean(found))
+
+    assert hits(1.0) == 1.0
+    assert hits(0.0) < 0.5
+    dark = rgb.copy()
+    dark[400:440, 420:470] = 100
+    y, x = crop_origin(dark, 128, rng, 1.0)
+    assert 0 <= y <= 384 and 0 <= x <= 384

@@ -15,14 +15,33 @@ from restoria.imaging import to_gray, to_tensor
 from restoria.io import InputError, read_image
 
 
+BRIGHT = 220  # luma from which a pixel counts as bright picture (crop_origin)
+
+
+def crop_origin(rgb: np.ndarray, c: int, rng: np.random.Generator, bright_share: float = 0.0) -> tuple[int, int]:
+    """Top-left corner of a random c x c crop; with probability `bright_share`, one centred on a random
+    bright pixel (luma >= BRIGHT) when the photo has any."""
+    h, w = rgb.shape[:2]
+    if bright_share > 0 and rng.random() < bright_share:
+        ys, xs = np.nonzero(to_gray(rgb) >= BRIGHT)
+        if len(ys):
+            k = int(rng.integers(len(ys)))
+            return int(np.clip(ys[k] - c // 2, 0, h - c)), int(np.clip(xs[k] - c // 2, 0, w - c))
+    return int(rng.integers(0, h - c + 1)), int(rng.integers(0, w - c + 1))
+
+
 class FreshDamageDataset(Dataset):
     """Colour photos -> (damaged gray, mask, gray target, colour target) with new damage each time."""
 
-    def __init__(self, gt_paths: list[Path], crop: int, damage: DamageModel, flip: bool = True) -> None:
+    def __init__(self, gt_paths: list[Path], crop: int, damage: DamageModel, flip: bool = True, bright_crops: float = 0.0) -> None:
+        """`bright_crops`: the share of crops centred on a bright pixel of the photo (a white collar, a
+        cloud, a lit wall), so that a segmenter sees real bright picture, marked clean, as often as it
+        sees the bright paper of tears and emulsion loss."""
         self.paths = gt_paths
         self.crop = crop
         self.damage = damage
         self.flip = flip
+        self.bright_crops = bright_crops
         self._cache: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -38,7 +57,7 @@ class FreshDamageDataset(Dataset):
         rgb = self._image(i)
         h, w = rgb.shape[:2]
         c = min(self.crop, h, w)
-        y, x = int(rng.integers(0, h - c + 1)), int(rng.integers(0, w - c + 1))
+        y, x = crop_origin(rgb, c, rng, self.bright_crops)
         rgb = rgb[y : y + c, x : x + c]
         if self.flip and rng.random() < 0.5:
             rgb = rgb[:, ::-1]

@@ -76,10 +76,12 @@ class MaskPairDataset(Dataset):
 class FreshDamageMasks(Dataset):
     """The train ground truth damaged afresh each time (FreshDamageDataset), as {"id", "input", "mask"}."""
 
-    def __init__(self, gt_paths: list[Path], size: int, fit_mode: str, channels: int, damage: DamageModel, flip: bool = True) -> None:
+    def __init__(
+        self, gt_paths: list[Path], size: int, fit_mode: str, channels: int, damage: DamageModel, flip: bool = True, bright_crops: float = 0.0
+    ) -> None:
         # crop mode: FreshDamageDataset cuts the crop itself; resize mode: it damages the whole photo,
         # which is then squashed like a prepared input would be.
-        self.fresh = FreshDamageDataset(gt_paths, size if fit_mode == "crop" else 1 << 30, damage, flip)
+        self.fresh = FreshDamageDataset(gt_paths, size if fit_mode == "crop" else 1 << 30, damage, flip, bright_crops)
         self.size = size
         self.channels = channels
 
@@ -108,6 +110,7 @@ class SegmentDataModule(SplitDataModule):
     "resize" (everything squashed to `size` x `size`, the source project's way); None picks crop for a
     `restoria prepare` dataset and resize for an image+mask folder. `fresh_damage`: how many freshly
     damaged copies of each train photo an epoch adds to the fixed damaged inputs (layout only).
+    `bright_crops`: the share of those fresh crops centred on bright picture (`crop_origin`).
     """
 
     def __init__(
@@ -120,6 +123,7 @@ class SegmentDataModule(SplitDataModule):
         fixed_inputs: bool = True,
         damage: dict | None = None,
         flip: bool = True,
+        bright_crops: float = 0.0,
         **splits: Any,
     ) -> None:
         check_channels(channels)
@@ -130,6 +134,7 @@ class SegmentDataModule(SplitDataModule):
         self.fresh_damage = fresh_damage
         self.fixed_inputs = fixed_inputs
         self.flip = flip
+        self.bright_crops = bright_crops
 
     def setup(self, stage: str | None = None) -> None:
         self.layout = detect_layout(self.data)
@@ -140,7 +145,7 @@ class SegmentDataModule(SplitDataModule):
             if self.fixed_inputs:
                 parts.append(MaskPairDataset(self._pairs(train_rows), self.size, mode, self.channels, True, self.flip))
             gts = [r.gt for r in train_rows if r.gt is not None]
-            parts += [FreshDamageMasks(gts, self.size, mode, self.channels, self.damage, self.flip)] * (self.fresh_damage if gts else 0)
+            parts += [FreshDamageMasks(gts, self.size, mode, self.channels, self.damage, self.flip, self.bright_crops)] * (self.fresh_damage if gts else 0)
             if not parts:
                 raise InputError(self.data, "nothing to train on: no fixed inputs (fixed_inputs false) and no ground truth for fresh damage")
             self.train_set = ConcatDataset(parts)
