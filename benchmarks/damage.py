@@ -23,7 +23,10 @@ Held-out photos: the bundled ones (scikit-image, scikit-learn, matplotlib) and t
    pass-through gate swept (clean photos left bit-exact against the gain on faded and other photos);
 5. the whole restore: luma PSNR of the restored photo against the clean one, over the photo and inside
    the damage, beside the aged input's, for the new defaults and (with --old-assets: a folder holding
-   the previous segment.safetensors and classify.safetensors) the old ones, without an enhancer.
+   the previous segment.safetensors and classify.safetensors) the old ones, without an enhancer or a
+   real-damage segmenter.
+`--min-areas`, `--thresholds` and `--grows` sweep the real-damage segmenter's settings (the segmenter's
+when there is none) for detect, clean and restore.
 Writes OUT/damage.csv (one row per measure) and OUT/detections.png (aged / true / found / restored).
 """
 
@@ -213,40 +216,48 @@ def main() -> None:
     ap.add_argument("--old-assets", type=Path, help="folder with the previous segment.safetensors and classify.safetensors")
     ap.add_argument("--only", nargs="*", choices=("detect", "clean", "fills", "enhance", "restore"))
     ap.add_argument("--classifier", default="default", help="the detect stage's classifier gate: default (shipped), none, or a weights file")
-    ap.add_argument("--segmenter", default="default", help="the detect stage's segmenter: default (shipped), none, or a weights file")
+    ap.add_argument("--segmenter", default="default", help="the detect stage's segmenter of the competition's damage: default (shipped), none, or a weights file")
+    ap.add_argument("--real-segmenter", default="default", help="the detect stage's segmenter of real damage: default (shipped), none, or a weights file")
     ap.add_argument("--enhancer", default="default", help="the enhance stage: default (shipped, if any), none, or a weights file")
-    ap.add_argument("--min-areas", nargs="*", type=int, help="detect and clean with each smallest learned region (px at 512; default: the segmenter's own)")
-    ap.add_argument("--thresholds", nargs="*", type=float, help="detect and clean with each damage probability the segmenter's map must reach (default: its own)")
+    ap.add_argument("--min-areas", nargs="*", type=int, help="detect and clean with each smallest region of the real-damage segmenter (else the segmenter; px at 512; default: its own)")
+    ap.add_argument("--thresholds", nargs="*", type=float, help="detect and clean with each damage probability that segmenter's map must reach (default: its own)")
+    ap.add_argument("--grows", nargs="*", type=float, help="detect, clean and restore with that segmenter's regions grown by each of these px at 512 (default: its own)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     photos = held_out(args.data, args.photos)
     console.print(f"{len(photos)} held-out photos at 512x512")
-    new = Restorer(classifier=weights_arg(args.classifier), segmenter=weights_arg(args.segmenter), enhancer=weights_arg(args.enhancer))
+    new = Restorer(
+        classifier=weights_arg(args.classifier), segmenter=weights_arg(args.segmenter), enhancer=weights_arg(args.enhancer),
+        real_segmenter=weights_arg(args.real_segmenter),
+    )
     only = set(args.only or ("detect", "clean", "fills", "enhance", "restore"))
     rows: list[dict[str, object]] = []
-    settings = [(a, t) for a in args.min_areas or [None] for t in args.thresholds or [None]]
-    if len(settings) > 1 and new.segmenter is not None:
-        new.segmenter.net = MemoNet(new.segmenter.net)
-    for area, threshold in settings:
+    settings = [(a, t, g) for a in args.min_areas or [None] for t in args.thresholds or [None] for g in args.grows or [None]]
+    swept = new.real_segmenter or new.segmenter
+    if len(settings) > 1 and swept is not None:
+        swept.net = MemoNet(swept.net)
+    for area, threshold, grow in settings:
         tag: dict[str, float] = {}
-        if area is not None and new.segmenter is not None:
-            new.segmenter.min_area_at_reference, tag["min_area"] = area, float(area)
-        if threshold is not None and new.segmenter is not None:
-            new.segmenter.threshold, tag["threshold"] = threshold, threshold
+        if grow is not None and swept is not None:
+            swept.grow_at_reference, tag["grow"] = grow, grow
+        if area is not None and swept is not None:
+            swept.min_area_at_reference, tag["min_area"] = area, float(area)
+        if threshold is not None and swept is not None:
+            swept.threshold, tag["threshold"] = threshold, threshold
         if "detect" in only:
             rows += [r | tag for r in detection(new, photos)]
         if "clean" in only:
             rows += [r | tag for r in clean_area(new, photos)]
+        if "restore" in only:
+            restorers = {"new": new}
+            if args.old_assets:
+                old = args.old_assets
+                restorers["old"] = Restorer(segmenter=old / "segment.safetensors", classifier=old / "classify.safetensors", enhancer=None, real_segmenter=None)
+            rows += [r | tag for r in pipeline(restorers, photos, args.out)]
     if "fills" in only:
         rows += fills(photos)
     if "enhance" in only:
         rows += enhance(new, photos) + enhance_gate(new, photos)
-    if "restore" in only:
-        restorers = {"new": new}
-        if args.old_assets:
-            old = args.old_assets
-            restorers["old"] = Restorer(segmenter=old / "segment.safetensors", classifier=old / "classify.safetensors", enhancer=None)
-        rows += pipeline(restorers, photos, args.out)
     columns = ["measure", "case"] + sorted({k for r in rows for k in r} - {"measure", "case"})
     write_csv(args.out / "damage.csv", rows, columns)
     for measure in dict.fromkeys(r["measure"] for r in rows):

@@ -109,7 +109,7 @@ class _Recorder:
 def _sessions(restorer: Restorer) -> list[tuple[object, str]]:
     """Every onnxruntime session a restorer runs, as (holder, attribute or key) pairs."""
     found: list[tuple[object, str]] = []
-    for net in [*restorer.models, *(getattr(x, "net", None) for x in (restorer.segmenter, restorer.classifier, restorer.enhancer))]:
+    for net in [*restorer.models, *(getattr(x, "net", None) for x in (*restorer.segmenters, restorer.classifier, restorer.enhancer))]:
         if hasattr(net, "session"):
             found.append((net, "session"))
         for key in getattr(net, "sessions", {}):

@@ -113,3 +113,10 @@ def test_nothing_points_outside_the_repo() -> None:
     files = [README, *PKG.rglob("*.py"), *PKG.rglob("*.md"), *PKG.rglob("*.html"), *(root / "configs").glob("*.yaml"), *(root / "docs").glob("*.md")]
     outside = [f"{f.relative_to(root)}: {m}" for f in files for m in re.findall(r"\.\./shared\S*|/work/\S+", f.read_text())]
     assert outside == []
+
+
+def test_shipped_weights_fit_in_40_mb() -> None:
+    """Every weights file the package ships, together, stays within the 40 MB the project allows."""
+    sizes = {p.name: p.stat().st_size for p in (PKG / "assets").glob("*.safetensors")}
+    assert {"restore.safetensors", "segment.safetensors", "classify.safetensors"} <= set(sizes)
+    assert sum(sizes.values()) <= 40e6, sizes

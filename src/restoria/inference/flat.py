@@ -21,6 +21,7 @@ MIN_AREA_AT_REFERENCE = 300  # the competition's polygons exceed 625 px; their f
 MIN_LEARNED_AREA_AT_REFERENCE = 300  # a segmenter that knows the competition's polygons only
 REAL_DAMAGE_MIN_AREA_AT_REFERENCE = 40  # one trained on real damage (chosen with benchmarks/damage.py --min-areas)
 REAL_DAMAGE_THRESHOLD = 0.5  # and the damage probability its map must reach (benchmarks/damage.py --thresholds)
+REAL_DAMAGE_GROW_AT_REFERENCE = 0  # px its found regions are grown by before the fill (benchmarks/damage.py --grows)
 
 
 def min_region_area(shape: tuple[int, int], at_reference: int = MIN_AREA_AT_REFERENCE, floor: int = 16) -> int:
@@ -105,6 +106,20 @@ def unflat_regions(gray: np.ndarray, learned: np.ndarray, min_area: int | None =
     return regions_confirmed(drop_small_regions(learned, min_area) > 0, ~flat_interior(gray))
 
 
+def all_fills(gray: np.ndarray) -> np.ndarray:
+    """bool map of every hard-edged flat fill, those at 0 or 255 included."""
+    return flat_regions(gray, exclude_clipped=False) > 0
+
+
+def learned_regions(gray: np.ndarray, learned: np.ndarray, min_area: int | None = None, fills: np.ndarray | None = None) -> np.ndarray:
+    """What a learned damage map (bool) adds to flat-fill detection (bool map): the flat regions at 0 or
+    255 it marks most of (their exact pixels), and its regions of `min_area` px or more that are mostly
+    NOT flat. See `combine_detections`. `fills`: `all_fills(gray)`, when already computed."""
+    fills = all_fills(gray) if fills is None else fills
+    clipped = (gray == 0) | (gray == 255)  # each fill is one value, so this splits them exactly
+    return regions_confirmed(fills & clipped, drop_small_regions(learned, min_area) > 0) | unflat_regions(gray, learned, min_area)
+
+
 def combine_detections(gray: np.ndarray, learned: np.ndarray | None, min_area: int | None = None) -> np.ndarray:
     """uint8 mask (255 = lost) from flat-fill detection and a learned damage map (bool, or None).
 
@@ -118,10 +133,8 @@ def combine_detections(gray: np.ndarray, learned: np.ndarray | None, min_area: i
     The model card compares it with each detector alone and their plain union (`python benchmarks/detectors.py`).
     `min_area`: the smallest learned region kept, in pixels (default: `MIN_LEARNED_AREA_AT_REFERENCE`, scaled).
     """
-    fills = flat_regions(gray, exclude_clipped=False) > 0
-    clipped = (gray == 0) | (gray == 255)  # each fill is one value, so this splits them exactly
-    found = fills & ~clipped  # = flat_regions(gray), computed once
+    fills = all_fills(gray)
+    found = fills & ~((gray == 0) | (gray == 255))  # = flat_regions(gray), computed once
     if learned is not None:
-        found |= regions_confirmed(fills & clipped, drop_small_regions(learned, min_area) > 0)
-        found |= unflat_regions(gray, learned, min_area)
+        found |= learned_regions(gray, learned, min_area, fills)
     return found.astype(np.uint8) * 255

@@ -31,7 +31,7 @@ from restoria.inference.colour import COLOUR_SIZE, colorize
 from restoria.inference.colour_mode import colour_mode
 from restoria.inference.detectors import DamageClassifier, Segmenter
 from restoria.inference.enhancer import PhotoEnhancer
-from restoria.inference.flat import combine_detections, drop_small_regions, unflat_regions
+from restoria.inference.flat import all_fills, combine_detections, drop_small_regions, learned_regions, unflat_regions
 from restoria.inference.net import BACKENDS, RestorerNet
 from restoria.inference.tiling import flip_tta, run_tiled
 from restoria.inference.upscaler import Upscaler
@@ -48,6 +48,7 @@ DETECTORS = ("model", "flat", "both")
 # model: each model's own; ns/telea/fsr: that method alone
 FILLS = ("auto", "model", *METHODS)
 AUTO_FILL = "fsr"
+REAL_SEGMENTER = "segment_real.safetensors"  # the shipped real-damage segmenter, beside segment.safetensors
 # auto: a photo in colour keeps its colours and only its damage is filled, in those colours; a gray or
 # toned monochrome print is colorized (restoria.inference.colour_mode decides from the pixels);
 # keep / colorize force either way
@@ -111,6 +112,7 @@ class Restorer:
         segmenter: str | Path | None = "default",
         classifier: str | Path | None = "default",
         threshold: float = 0.5,
+        real_segmenter: str | Path | None = "default",
         tta: bool = False,
         upscale: int | None = None,
         sr_weights: str | Path | None = None,
@@ -120,7 +122,8 @@ class Restorer:
         colour_size: int | None = COLOUR_SIZE,
     ) -> None:
         """`nets` (instead of `weights`) are networks already in memory, e.g. the one a training run
-        is validating."""
+        is validating. `segmenter` finds the competition's damage, `real_segmenter` the damage of real
+        prints (scratches, cracks, dust, folds, tears); "default" is the shipped one, None none."""
         if fill not in FILLS:
             raise ValueError(f"fill must be one of {FILLS}, got {fill!r}")
         if detector not in DETECTORS:
@@ -134,6 +137,8 @@ class Restorer:
         self.detector = detector
         seg, cls = shipped_or(segmenter, "segment.safetensors"), shipped_or(classifier, "classify.safetensors")
         self.segmenter = Segmenter(seg, device, backend) if seg else None
+        real = shipped_or(real_segmenter, REAL_SEGMENTER)
+        self.real_segmenter = Segmenter(real, device, backend) if real else None
         self.classifier = DamageClassifier(cls, device, backend) if cls else None
         enh = shipped_or(enhancer, "enhance.safetensors")
         self.enhancer = PhotoEnhancer(enh, device, backend, tile) if enh else None
@@ -151,9 +156,13 @@ class Restorer:
         return to_tensor(gray)[None].to(self.device)
 
     @property
+    def segmenters(self) -> list[Segmenter]:
+        return [s for s in (self.segmenter, self.real_segmenter) if s is not None]
+
+    @property
     def detect_uses_unet(self) -> bool:
         """U-Net #1's damage head is the learned detector only when no segmenter is there."""
-        return self.detector != "flat" and self.segmenter is None
+        return self.detector != "flat" and not self.segmenters
 
     @property
     def fill_uses_unet(self) -> bool:
@@ -171,29 +180,32 @@ class Restorer:
     def detect(self, gray: np.ndarray, unet_damage: torch.Tensor | None = None) -> tuple[np.ndarray, float | None]:
         """The detect stage: uint8 gray -> (mask, 255 = damaged; P(damaged) when a classifier was asked).
 
-        The learned detector's map alone (`model`), flat-fill detection alone (`flat`), or both, each
-        confirming the other (`both`, see `restoria.inference.flat.combine_detections`). `unet_damage` is
-        U-Net #1's damage head, used when there is no segmenter. Below the classifier's threshold the
-        photo has none of the competition's damage, which is all the classifier knows: nothing is found,
-        except what a segmenter trained on real damage finds outside flat regions (scratches, dust,
-        cracks, tears), which the classifier has never seen."""
+        Each learned detector (the segmenters, else U-Net #1's damage head `unet_damage`) alone
+        (`model`), flat-fill detection alone (`flat`), or both, each confirming the other (`both`, see
+        `restoria.inference.flat.combine_detections`); the masks of the learned detectors are united.
+        Below the classifier's threshold the photo has none of the competition's damage, which is all
+        the classifier knows: nothing is found, except what a segmenter trained on real damage finds
+        outside flat regions (scratches, dust, cracks, tears), which the classifier has never seen."""
         p_damaged = self.classifier(gray) if self.classifier else None
         gated = p_damaged is not None and p_damaged < self.threshold
-        real = self.segmenter is not None and self.segmenter.real_damage and self.detector != "flat"
-        if gated and not real:
-            return np.zeros_like(gray), p_damaged
-        learned = None
-        if self.detector in ("model", "both"):
-            prob = self.segmenter(self._tensor(gray), self.tile) if self.segmenter else unet_damage
-            learned = prob[0, 0].cpu().numpy() > (self.segmenter.threshold if self.segmenter else 0.5)
-        min_area = self.segmenter.min_area(gray.shape) if self.segmenter else None
-        if gated:
-            found = unflat_regions(gray, learned, min_area).astype(np.uint8) * 255
-        elif self.detector == "model":
-            found = drop_small_regions(learned, min_area)
+        if self.detector == "flat":
+            return (np.zeros_like(gray) if gated else combine_detections(gray, None)), p_damaged
+        if self.segmenters:
+            x = self._tensor(gray)
+            learned = [(s(x, self.tile)[0, 0].cpu().numpy() > s.threshold, s.min_area(gray.shape), s.grow) for s in self.segmenters if s.real_damage or not gated]
         else:
-            found = combine_detections(gray, learned, min_area)
-        return found, p_damaged
+            learned = [] if gated or unet_damage is None else [(unet_damage[0, 0].cpu().numpy() > 0.5, None, lambda m: m)]
+        fills = all_fills(gray) if self.detector == "both" and not gated else None
+        found = fills & ~((gray == 0) | (gray == 255)) if fills is not None else np.zeros(gray.shape, bool)
+        for mask, min_area, grow in learned:
+            if gated:  # only real-damage segmenters are left
+                part = unflat_regions(gray, mask, min_area)
+            elif self.detector == "model":
+                part = drop_small_regions(mask, min_area) > 0
+            else:
+                part = learned_regions(gray, mask, min_area, fills)
+            found |= grow(part)
+        return found.astype(np.uint8) * 255, p_damaged
 
     @torch.inference_mode()
     def fill(self, gray: np.ndarray, mask: np.ndarray, unet_fill: torch.Tensor | None = None) -> np.ndarray:
