@@ -175,6 +175,27 @@ def show(
 
 
 @app.command()
+def mine(
+    weights: Path = typer.Option(..., "--weights", help="a trained damage segmenter (RUN/model.safetensors)"),
+    data: Path = typer.Option(..., "--data", help="`restoria prepare` dataset whose clean photos it trained on"),
+    out: Path = typer.Option(..., "--out", help="JSON file of hard negatives to write"),
+    split: str = typer.Option("train", help="train, val or test"),
+    per_photo: int = typer.Option(64, "--per-photo", min=1, help="points drawn from what it found on each photo"),
+) -> None:
+    """Find where a segmenter takes clean photos for damage: hard negatives for its next run (`data: {negatives: OUT}`)."""
+    from restoria.data.base import layout_rows
+    from restoria.tasks.negatives import mine_negatives
+
+    try:
+        total = len(layout_rows(data, split))
+        with progress_bar(total, "mine") as advance:
+            found = mine_negatives(weights, data, out, split, per_photo, progress=advance)
+    except InputError as exc:
+        fail(f"{exc.path}: {exc.reason}")
+    err.print(f"wrote {out}: {len(found)} of {total} clean photos have places taken for damage")
+
+
+@app.command()
 def evaluate(
     data: Path = typer.Option(..., "--data", help="dataset folder with <split>_gt/ and <split>_mask/"),
     pred: Path = typer.Option(..., "--pred", help="folder of <ID>.png predictions"),
@@ -252,7 +273,9 @@ def predict(
     tile: Optional[int] = typer.Option(1024, help="tile side for large inputs"),
     detector: str = typer.Option("both", help=DETECTOR_HELP),
     segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
-    real_segmenter: str = typer.Option("default", "--real-segmenter", help=REAL_SEGMENTER_HELP),
+    real_segmenter: str = typer.Option(
+        "none", "--real-segmenter", help="segmenter of real prints' damage beside the competition's: weights, 'default' (the shipped one) or 'none' (default: the competition damages photos with polygons only)"
+    ),
     tta: bool = typer.Option(False, "--tta", help=TTA_HELP),
     fill: str = typer.Option("auto", help=FILL_HELP),
     engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),

@@ -18,10 +18,16 @@ from restoria.io import InputError, read_image
 BRIGHT = 220  # luma from which a pixel counts as bright picture (crop_origin)
 
 
-def crop_origin(rgb: np.ndarray, c: int, rng: np.random.Generator, bright_share: float = 0.0) -> tuple[int, int]:
-    """Top-left corner of a random c x c crop; with probability `bright_share`, one centred on a random
-    bright pixel (luma >= BRIGHT) when the photo has any."""
+def crop_origin(
+    rgb: np.ndarray, c: int, rng: np.random.Generator, bright_share: float = 0.0, points: np.ndarray | None = None, points_share: float = 0.0
+) -> tuple[int, int]:
+    """Top-left corner of a random c x c crop; with probability `points_share`, one centred on a random
+    one of `points` ((N, 2) rows of y, x) when there are any; else with probability `bright_share`, one
+    centred on a random bright pixel (luma >= BRIGHT) when the photo has any."""
     h, w = rgb.shape[:2]
+    if points is not None and len(points) and rng.random() < points_share:
+        y, x = points[int(rng.integers(len(points)))]
+        return int(np.clip(y - c // 2, 0, h - c)), int(np.clip(x - c // 2, 0, w - c))
     if bright_share > 0 and rng.random() < bright_share:
         ys, xs = np.nonzero(to_gray(rgb) >= BRIGHT)
         if len(ys):
@@ -33,15 +39,28 @@ def crop_origin(rgb: np.ndarray, c: int, rng: np.random.Generator, bright_share:
 class FreshDamageDataset(Dataset):
     """Colour photos -> (damaged gray, mask, gray target, colour target) with new damage each time."""
 
-    def __init__(self, gt_paths: list[Path], crop: int, damage: DamageModel, flip: bool = True, bright_crops: float = 0.0) -> None:
+    def __init__(
+        self,
+        gt_paths: list[Path],
+        crop: int,
+        damage: DamageModel,
+        flip: bool = True,
+        bright_crops: float = 0.0,
+        negatives: dict[str, list[list[int]]] | None = None,
+        negatives_share: float = 0.0,
+    ) -> None:
         """`bright_crops`: the share of crops centred on a bright pixel of the photo (a white collar, a
         cloud, a lit wall), so that a segmenter sees real bright picture, marked clean, as often as it
-        sees the bright paper of tears and emulsion loss."""
+        sees the bright paper of tears and emulsion loss. `negatives`: photo file name -> points (y, x)
+        where a trained segmenter took the clean photo for damage (`restoria mine`); `negatives_share`
+        of the crops of a photo that has some are centred on one, so the next run learns them as clean."""
         self.paths = gt_paths
         self.crop = crop
         self.damage = damage
         self.flip = flip
         self.bright_crops = bright_crops
+        self.negatives = {k: np.asarray(v, np.int64).reshape(-1, 2) for k, v in (negatives or {}).items()}
+        self.negatives_share = negatives_share
         self._cache: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -57,7 +76,7 @@ class FreshDamageDataset(Dataset):
         rgb = self._image(i)
         h, w = rgb.shape[:2]
         c = min(self.crop, h, w)
-        y, x = crop_origin(rgb, c, rng, self.bright_crops)
+        y, x = crop_origin(rgb, c, rng, self.bright_crops, self.negatives.get(self.paths[i].name), self.negatives_share)
         rgb = rgb[y : y + c, x : x + c]
         if self.flip and rng.random() < 0.5:
             rgb = rgb[:, ::-1]

@@ -10,6 +10,7 @@ DATA is either
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,12 +77,11 @@ class MaskPairDataset(Dataset):
 class FreshDamageMasks(Dataset):
     """The train ground truth damaged afresh each time (FreshDamageDataset), as {"id", "input", "mask"}."""
 
-    def __init__(
-        self, gt_paths: list[Path], size: int, fit_mode: str, channels: int, damage: DamageModel, flip: bool = True, bright_crops: float = 0.0
-    ) -> None:
+    def __init__(self, gt_paths: list[Path], size: int, fit_mode: str, channels: int, damage: DamageModel, flip: bool = True, **focus: Any) -> None:
         # crop mode: FreshDamageDataset cuts the crop itself; resize mode: it damages the whole photo,
-        # which is then squashed like a prepared input would be.
-        self.fresh = FreshDamageDataset(gt_paths, size if fit_mode == "crop" else 1 << 30, damage, flip, bright_crops)
+        # which is then squashed like a prepared input would be. `focus`: where crops are centred
+        # (FreshDamageDataset's bright_crops, negatives, negatives_share).
+        self.fresh = FreshDamageDataset(gt_paths, size if fit_mode == "crop" else 1 << 30, damage, flip, **focus)
         self.size = size
         self.channels = channels
 
@@ -110,7 +110,9 @@ class SegmentDataModule(SplitDataModule):
     "resize" (everything squashed to `size` x `size`, the source project's way); None picks crop for a
     `restoria prepare` dataset and resize for an image+mask folder. `fresh_damage`: how many freshly
     damaged copies of each train photo an epoch adds to the fixed damaged inputs (layout only).
-    `bright_crops`: the share of those fresh crops centred on bright picture (`crop_origin`).
+    `bright_crops`: the share of those fresh crops centred on bright picture (`crop_origin`). `negatives`:
+    a JSON file of the places a trained segmenter took the clean train photos for damage (`restoria
+    mine`), `negatives_share` of their crops centred on one (hard negatives).
     """
 
     def __init__(
@@ -124,6 +126,8 @@ class SegmentDataModule(SplitDataModule):
         damage: dict | None = None,
         flip: bool = True,
         bright_crops: float = 0.0,
+        negatives: str | None = None,
+        negatives_share: float = 0.33,
         **splits: Any,
     ) -> None:
         check_channels(channels)
@@ -135,6 +139,8 @@ class SegmentDataModule(SplitDataModule):
         self.fixed_inputs = fixed_inputs
         self.flip = flip
         self.bright_crops = bright_crops
+        self.negatives = negatives
+        self.negatives_share = negatives_share
 
     def setup(self, stage: str | None = None) -> None:
         self.layout = detect_layout(self.data)
@@ -145,7 +151,7 @@ class SegmentDataModule(SplitDataModule):
             if self.fixed_inputs:
                 parts.append(MaskPairDataset(self._pairs(train_rows), self.size, mode, self.channels, True, self.flip))
             gts = [r.gt for r in train_rows if r.gt is not None]
-            parts += [FreshDamageMasks(gts, self.size, mode, self.channels, self.damage, self.flip, self.bright_crops)] * (self.fresh_damage if gts else 0)
+            parts += [FreshDamageMasks(gts, self.size, mode, self.channels, self.damage, self.flip, **self._focus())] * (self.fresh_damage if gts else 0)
             if not parts:
                 raise InputError(self.data, "nothing to train on: no fixed inputs (fixed_inputs false) and no ground truth for fresh damage")
             self.train_set = ConcatDataset(parts)
@@ -156,6 +162,15 @@ class SegmentDataModule(SplitDataModule):
         val_pairs = self.trim_val(val_pairs)
         self.val_set = MaskPairDataset(val_pairs, self.size, mode, self.channels, False)
         self._val_batch = self.val_batch_size if mode == "resize" or same_size([p for _, p, _ in val_pairs]) else 1
+
+    def _focus(self) -> dict[str, Any]:
+        negatives = None
+        if self.negatives:
+            path = Path(self.negatives)
+            if not path.exists():
+                raise InputError(path, "negatives file not found (write one with `restoria mine`)")
+            negatives = json.loads(path.read_text())
+        return {"bright_crops": self.bright_crops, "negatives": negatives, "negatives_share": self.negatives_share}
 
     def _mode(self) -> str:
         return self.fit_mode or ("crop" if self.layout == "layout" else "resize")
