@@ -93,3 +93,20 @@ def test_bright_crops_centre_on_bright_picture() -> None:
     dark[400:440, 420:470] = 100
     y, x = crop_origin(dark, 128, rng, 1.0)
     assert 0 <= y <= 384 and 0 <= x <= 384
+
+
+def test_negatives_centre_crops_on_their_points() -> None:
+    """With `points_share` 1 every crop holds one of the mined points (clamped inside the photo); with
+    no points for a photo, crops fall back to the other rules."""
+    import numpy as np
+    from skimage import data
+
+    from restoria.data.restore import crop_origin
+
+    rgb = data.astronaut()
+    points = np.array([[10, 500], [300, 40]])
+    rng = np.random.default_rng(1)
+    for _ in range(40):
+        y, x = crop_origin(rgb, 128, rng, 0.0, points, 1.0)
+        assert any(y <= py < y + 128 and x <= px < x + 128 for py, px in points)
+    assert crop_origin(rgb, 128, np.random.default_rng(2), 0.0, np.zeros((0, 2), int), 1.0) == crop_origin(rgb, 128, np.random.default_rng(2))
