@@ -5,7 +5,7 @@ with scikit-image / scikit-learn / matplotlib), prints
 - the IoU of the predicted lost region against the true mask, pooled over all pixels of the split and
   averaged per image, for the segmenter (at its own threshold and smallest region), the flat-fill
   detector, their plain union and `restore`'s detect stage (the classifier's gate, then the two
-  combined: `Restorer.detect`);
+  combined: `Restorer.detect`), with and without the real-damage segmenter beside them;
 - the classifier's accuracy, precision, recall and ROC-AUC on every damaged input and its clean gray
   original (half the photos damaged, half not).
 
@@ -43,18 +43,20 @@ def main() -> None:
     ap.add_argument("--split", default="test")
     ap.add_argument("--segmenter", type=Path, default=default_weights("segment.safetensors"))
     ap.add_argument("--classifier", type=Path, default=default_weights("classify.safetensors"))
+    ap.add_argument("--real-segmenter", type=Path, default=default_weights("segment_real.safetensors"), help="the real-damage segmenter restore adds")
     args = ap.parse_args()
 
     rows = layout_rows(args.data, args.split)
     # restore's detect stage (the classifier's gate, then the segmenter and flat fills combined); its
     # segmenter and classifier are also measured alone
-    restorer = Restorer(
-        segmenter=args.segmenter if args.segmenter.exists() else None,
-        classifier=args.classifier if args.classifier.exists() else None,
-        enhancer=None,
-    )
+    seg, cls = (p if p.exists() else None for p in (args.segmenter, args.classifier))
+    restorer = Restorer(segmenter=seg, classifier=cls, enhancer=None, real_segmenter=None)
     segmenter, classifier = restorer.segmenter, restorer.classifier
     methods = ["flat fills"] + (["segmenter", "segmenter | flat (plain union)", "combined (restore's detection)"] if segmenter else [])
+    with_real = None
+    if segmenter and args.real_segmenter.exists():
+        with_real = Restorer(segmenter=seg, classifier=cls, enhancer=None, real_segmenter=args.real_segmenter)
+        methods = methods[:-1] + ["combined, competition segmenter only", "combined + real-damage segmenter (restore's detection)"]
     pooled = {m: [0, 0] for m in methods}
     per_image: dict[str, list[float]] = {m: [] for m in methods}
     probs, labels = [], []
@@ -65,7 +67,12 @@ def main() -> None:
             prob = segmenter(to_tensor(gray)[None])[0, 0].numpy()
             found["segmenter"] = drop_small_regions(prob > segmenter.threshold, segmenter.min_area(gray.shape)) > 0
             found["segmenter | flat (plain union)"] = found["segmenter"] | found["flat fills"]
-            found["combined (restore's detection)"] = restorer.detect(gray)[0] > 0
+            combined = restorer.detect(gray)[0] > 0
+            if with_real is None:
+                found["combined (restore's detection)"] = combined
+            else:
+                found["combined, competition segmenter only"] = combined
+                found["combined + real-damage segmenter (restore's detection)"] = with_real.detect(gray)[0] > 0
         for m, pred in found.items():
             inter, union = iou(pred, true)
             pooled[m][0] += inter

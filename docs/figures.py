@@ -98,16 +98,17 @@ def colour_comparison(out: Path, names: list[str], old_weights: Path, weights: P
 
 def old_photo_figure(out: Path, folder: Path, weights: Path | None) -> None:
     """Real scanned old prints: the scan, the damage the detect stage found, the enhance stage's output
-    and the default restore (colour prints keep their colours, monochrome ones are colorized)."""
+    and the default restore (colour prints keep their colours, monochrome ones are colorized). Each is
+    restored at its own size, as `restoria restore` would, and shown at 512 px."""
     restorer = Restorer([weights] if weights else None)
     files = sorted(f for f in folder.iterdir() if f.suffix.lower() in {".png", ".jpg", ".jpeg"})
     rows = []
     for f in files:
-        rgb = fit(read_image(f, "RGB"), 512)
+        rgb = read_image(f, "RGB")
         st = restorer(rgb)
         found = rgb.copy()
         found[st.mask > 0] = (255, 0, 0)
-        rows.append([rgb, found, st.enhanced, st.restored])
+        rows.append([fit(x if x.ndim == 3 else np.repeat(x[..., None], 3, -1), 512) for x in (rgb, found, st.enhanced, st.restored)])
     grid(out, rows, ("scan", "damage found (red)", "enhanced", "restored (default)"), [f.stem for f in files])
 
 

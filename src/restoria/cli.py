@@ -219,7 +219,10 @@ def evaluate(
 
 DETECTOR_HELP = "damage detection: model (the segmenter, else the inpainter's head), flat (one-value fills), both (union)"
 SEGMENTER_HELP = "segmenter of the competition's damage (flat polygons): weights, or 'none' (default: the shipped one when present)"
-REAL_SEGMENTER_HELP = "segmenter of real prints' damage (scratches, cracks, dust, folds, tears): weights, or 'none' (default: the shipped one)"
+REAL_SEGMENTER_HELP = (
+    "segmenter of real prints' damage (scratches, cracks, dust, folds, tears) beside the competition's: weights "
+    "(e.g. a run of configs/segment_scans.yaml), or 'none' (default: the shipped one when present; none ships yet, see the model card)"
+)
 CLASSIFIER_HELP = "damaged/clean classifier weights run first, or 'none' (default: the shipped one when present)"
 ENHANCER_HELP = "the enhance stage's weights (the shipped one restores a faded print's levels before the fill; one you train may also take out grain, blur and JPEG), or 'none' to switch it off (default: the shipped one)"
 COLOUR_SIZE_HELP = "a photo larger than this many pixels squared is colorized from a copy of that size and its colour scaled up under its own full-resolution gray (what the colorizer learnt from; 0: at full size)"
@@ -274,7 +277,7 @@ def predict(
     detector: str = typer.Option("both", help=DETECTOR_HELP),
     segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
     real_segmenter: str = typer.Option(
-        "none", "--real-segmenter", help="segmenter of real prints' damage beside the competition's: weights, 'default' (the shipped one) or 'none' (default: the competition damages photos with polygons only)"
+        "none", "--real-segmenter", help="segmenter of real prints' damage beside the competition's: weights, 'default' (the shipped one when present) or 'none' (default: the competition damages photos with polygons only)"
     ),
     tta: bool = typer.Option(False, "--tta", help=TTA_HELP),
     fill: str = typer.Option("auto", help=FILL_HELP),

@@ -73,6 +73,23 @@ def test_a_real_damage_segmenter_is_not_gated_by_the_polygon_classifier(tmp_path
     assert not polygon_only.segmenter.real_damage and (polygon_only(gray).mask == 0).all()
 
 
+def test_a_real_damage_segmenter_beside_the_competitions_adds_what_it_finds(tmp_path: Path, photos: dict[str, np.ndarray]) -> None:
+    """`real_segmenter` runs beside `segmenter` and their masks are united: what either finds is
+    filled. The classifier's gate silences the competition's segmenter, never the real-damage one."""
+    gray = to_gray(photos["coffee"])[:160, :224]
+    nowhere, everywhere = detector_weights(tmp_path, "segment", -10.0), detector_weights(tmp_path, "segment", 10.0)
+    real_everywhere = detector_weights(tmp_path, "segment", 10.0, real_damage=True)
+    real_nowhere = detector_weights(tmp_path, "segment", -10.0, real_damage=True)
+    both = Restorer(segmenter=nowhere, real_segmenter=real_everywhere, classifier=None)
+    assert [s.real_damage for s in both.segmenters] == [False, True]
+    assert (both.detect(gray)[0] == 255).all()
+    assert (Restorer(segmenter=everywhere, real_segmenter=real_nowhere, classifier=None).detect(gray)[0] == 255).all()
+    assert (Restorer(segmenter=nowhere, real_segmenter=None, classifier=None).detect(gray)[0] == 0).all()
+    says_clean = detector_weights(tmp_path, "classify", -10.0)
+    assert (Restorer(segmenter=everywhere, real_segmenter=real_nowhere, classifier=says_clean).detect(gray)[0] == 0).all()
+    assert (Restorer(segmenter=everywhere, real_segmenter=real_everywhere, classifier=says_clean).detect(gray)[0] == 255).all()
+
+
 def test_classify_command(tmp_path: Path, photos: dict[str, np.ndarray], runner) -> None:
     Image.fromarray(photos["coffee"]).save(tmp_path / "a.png")
     (tmp_path / "broken.png").write_bytes(b"not an image")
