@@ -192,7 +192,8 @@ class Restorer:
             return (np.zeros_like(gray) if gated else combine_detections(gray, None)), p_damaged
         if self.segmenters:
             x = self._tensor(gray)
-            learned = [(s(x, self.tile)[0, 0].cpu().numpy() > s.threshold, s.min_area(gray.shape), s.grow) for s in self.segmenters if s.real_damage or not gated]
+            heard = [s for s in self.segmenters if s.real_damage or not gated]  # the gate silences polygon segmenters
+            learned = [(s(x, self.tile)[0, 0].cpu().numpy() > s.threshold, s.min_area(gray.shape), s.grow) for s in heard]
         else:
             learned = [] if gated or unet_damage is None else [(unet_damage[0, 0].cpu().numpy() > 0.5, None, lambda m: m)]
         fills = all_fills(gray) if self.detector == "both" and not gated else None
