@@ -41,7 +41,8 @@ def save_weights(
     `half` stores float tensors as float16 to halve the file; they are loaded back as float32. `omit`
     names tensors left out (the metadata must say how to rebuild them).
     """
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k not in set(omit or [])}
+    left_out = set(omit or [])
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k not in left_out}
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     metadata = {"model": json.dumps(model_cfg), **{k: json.dumps(v) for k, v in meta.items()}}

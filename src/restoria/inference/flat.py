@@ -111,6 +111,11 @@ def all_fills(gray: np.ndarray) -> np.ndarray:
     return flat_regions(gray, exclude_clipped=False) > 0
 
 
+def mid_tone(fills: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """The fills (bool) that are not at 0 or 255: damage on their own (= `flat_regions(gray)`)."""
+    return fills & ~((gray == 0) | (gray == 255))
+
+
 def learned_regions(gray: np.ndarray, learned: np.ndarray, min_area: int | None = None, fills: np.ndarray | None = None) -> np.ndarray:
     """What a learned damage map (bool) adds to flat-fill detection (bool map): the flat regions at 0 or
     255 it marks most of (their exact pixels), and its regions of `min_area` px or more that are mostly
@@ -134,7 +139,7 @@ def combine_detections(gray: np.ndarray, learned: np.ndarray | None, min_area: i
     `min_area`: the smallest learned region kept, in pixels (default: `MIN_LEARNED_AREA_AT_REFERENCE`, scaled).
     """
     fills = all_fills(gray)
-    found = fills & ~((gray == 0) | (gray == 255))  # = flat_regions(gray), computed once
+    found = mid_tone(fills, gray)
     if learned is not None:
         found |= learned_regions(gray, learned, min_area, fills)
     return found.astype(np.uint8) * 255

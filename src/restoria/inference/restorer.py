@@ -31,7 +31,7 @@ from restoria.inference.colour import COLOUR_SIZE, colorize
 from restoria.inference.colour_mode import colour_mode
 from restoria.inference.detectors import DamageClassifier, Segmenter
 from restoria.inference.enhancer import PhotoEnhancer
-from restoria.inference.flat import all_fills, combine_detections, drop_small_regions, learned_regions, unflat_regions
+from restoria.inference.flat import all_fills, combine_detections, drop_small_regions, learned_regions, mid_tone, unflat_regions
 from restoria.inference.net import BACKENDS, RestorerNet
 from restoria.inference.tiling import flip_tta, run_tiled
 from restoria.inference.upscaler import Upscaler
@@ -197,7 +197,7 @@ class Restorer:
         else:
             learned = [] if gated or unet_damage is None else [(unet_damage[0, 0].cpu().numpy() > 0.5, None, lambda m: m)]
         fills = all_fills(gray) if self.detector == "both" and not gated else None
-        found = fills & ~((gray == 0) | (gray == 255)) if fills is not None else np.zeros(gray.shape, bool)
+        found = mid_tone(fills, gray) if fills is not None else np.zeros(gray.shape, bool)
         for mask, min_area, grow in learned:
             if gated:  # only real-damage segmenters are left
                 part = unflat_regions(gray, mask, min_area)
