@@ -32,7 +32,7 @@ from restoria.imaging import to_gray
 
 STRUCTURAL = ("scratch", "crack", "dust", "hair", "fold", "tear", "stain", "emulsion", "polygon")
 GLOBAL = ("fade", "yellow", "grain", "blur", "halftone", "jpeg")
-LOOKALIKES = ("vignette", "highlight")
+LOOKALIKES = ("vignette", "highlight", "shadow")
 
 
 @dataclass
@@ -404,7 +404,22 @@ def highlight(img: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray
     return img + (rng.uniform(235, 255) - img) * alpha
 
 
-LOOKALIKE_MARKS = {"vignette": vignette, "highlight": highlight}  # drawn first: they are the picture
+def shadow(img: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray:
+    """A deep shadow or dark cloth (a black uniform or coat, a dark doorway), often running off an edge
+    of the picture: a region pushed toward black that keeps a trace of its folds and shading. Picture,
+    not damage: a black tear is the scanner's flat black with a jagged edge, a stain a translucent
+    tint with a tide line."""
+    h, w = img.shape[:2]
+    cx, cy = rng.uniform([0, 0], [w, h])
+    if rng.random() < 0.5:  # from an edge, as clothing fills the bottom of a portrait
+        cx, cy = [(0.0, cy), (w, cy), (cx, 0.0), (cx, h)][int(rng.integers(4))]
+    m = _blob(rng, (h, w), (float(cx), float(cy)), rng.uniform(30, 140) * s, roughness=rng.uniform(0.3, 1.0))
+    edge = rng.uniform(0.4, 1.2) if rng.random() < 0.5 else rng.uniform(1.5, 8)
+    alpha = cv2.GaussianBlur(m.astype(np.float32), (0, 0), edge * s)[..., None] * rng.uniform(0.6, 0.95)
+    return img + (rng.uniform(5, 40) - img) * alpha
+
+
+LOOKALIKE_MARKS = {"vignette": vignette, "highlight": highlight, "shadow": shadow}  # drawn first: they are the picture
 PRINT_AGEING = {"fade": fade, "yellow": yellow}  # the print itself, before it was damaged
 SCAN_AGEING = {"blur": blur, "grain": grain, "halftone": halftone, "jpeg": jpeg}  # the scan, over everything
 
