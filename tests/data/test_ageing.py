@@ -106,7 +106,7 @@ def test_global_ageing_does_what_it_says(photos: dict[str, np.ndarray]) -> None:
 
 def test_lookalikes_change_the_picture_but_never_the_mask(photos: dict[str, np.ndarray]) -> None:
     """A vignette darkens or whitens the border and leaves the centre; a highlight brightens a soft
-    region; neither is damage, and off (the default) they leave a seed's ageing as it was."""
+    region and a shadow darkens one, each keeping the picture's structure inside; none is damage, and off (the default) they leave a seed's ageing as it was."""
     rgb = photos["astronaut"]
     for kind in LOOKALIKES:
         for seed in range(3):
@@ -118,9 +118,15 @@ def test_lookalikes_change_the_picture_but_never_the_mask(photos: dict[str, np.n
                 h, w = change.shape
                 assert change[h // 2 - 20 : h // 2 + 20, w // 2 - 20 : w // 2 + 20].max() == 0
                 assert change[:8].mean() > 10 * max(change[h // 2 - 20 : h // 2 + 20, w // 2 - 20 : w // 2 + 20].mean(), 0.1)
-            else:
+            elif kind == "highlight":
                 dark = to_gray(rgb) < 230
                 assert (to_gray(aged.image).astype(int) >= to_gray(rgb).astype(int) - 1)[dark].all()  # toward white
+            else:
+                before, after = to_gray(rgb).astype(float), to_gray(aged.image).astype(float)
+                bright = before > 45
+                assert (after <= before + 1)[bright].all()  # toward black
+                region = (change > 30) & bright
+                assert np.corrcoef(before[region], after[region])[0, 1] > 0.3, seed  # its folds and shading kept
     cfg = AgeingConfig()
     plain = age_photo(rgb, np.random.default_rng(5), cfg)
     off = age_photo(rgb, np.random.default_rng(5), AgeingConfig(lookalikes={"vignette": 0.0}))
