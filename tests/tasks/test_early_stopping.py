@@ -56,3 +56,5 @@ def test_early_stopping_and_resume_keep_their_state(tmp_path: Path, dataset: Pat
     assert sorted(scores)[:2] == [1, 2] and len(scores) == 3 and max(scores) < 12
     assert max(scores.values()) == scores[1]
     assert read_metadata(out / "model.safetensors")["step"] == 1
+    final = torch.load(out / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["global_step"]
+    assert read_metadata(out / "last.safetensors")["step"] == final > 1  # the last step's weights, beside the best

@@ -2,7 +2,8 @@
 
 A run folder holds `checkpoints/` (best by the monitored metric, and `last.ckpt` every few steps so a
 kill loses little), `logs/metrics.csv` (+ TensorBoard events when tensorboard is installed),
-`config.yaml` (what was run) and `model.safetensors` (the best weights, in the shipped format).
+`config.yaml` (what was run), `model.safetensors` (the best weights, in the shipped format) and
+`last.safetensors` (the last step's).
 """
 
 from __future__ import annotations
@@ -209,6 +210,8 @@ def train(
     trainer = L.Trainer(callbacks=callbacks, logger=loggers, default_root_dir=out, **build_trainer_kwargs(cfg, devices, num_nodes))
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if resume else None)
     trainer.save_checkpoint(last)
+    if trainer.is_global_zero:  # the last step too, for runs chosen by a benchmark rather than the monitor
+        save_weights(module.net, out / "last.safetensors", dict(cfg["model"]), step=trainer.global_step, config=cfg)
     if export.validated_step != trainer.global_step and not trainer.should_stop:
         trainer.validate(module, datamodule=datamodule, verbose=False)  # the last steps count too
     if history and trainer.is_global_zero:
