@@ -110,3 +110,32 @@ def test_negatives_centre_crops_on_their_points() -> None:
         y, x = crop_origin(rgb, 128, rng, 0.0, points, 1.0)
         assert any(y <= py < y + 128 and x <= px < x + 128 for py, px in points)
     assert crop_origin(rgb, 128, np.random.default_rng(2), 0.0, np.zeros((0, 2), int), 1.0) == crop_origin(rgb, 128, np.random.default_rng(2))
+
+
+def test_shrink_gives_crisp_crops_and_moves_the_mined_points(tmp_path: Path) -> None:
+    """A photo enlarged to the dataset's size (as `restoria prepare` enlarges CBSD432) is soft; shrunk
+    before the crop, its crops are as crisp as the original's, and mined points move with it."""
+    import cv2
+    import numpy as np
+    from skimage import data
+
+    from restoria.data.ageing import damage_model
+    from restoria.data.restore import FreshDamageDataset
+    from restoria.io import write_png
+
+    small = data.astronaut()[::2, ::2]  # 256 px, crisp
+    write_png(tmp_path / "p.png", cv2.resize(small, (512, 512), interpolation=cv2.INTER_CUBIC))
+    none = damage_model({"model": "ageing", "damage": {}, "ageing": {}})
+
+    def crispness(shrink: tuple[float, float] | None) -> float:
+        ds = FreshDamageDataset([tmp_path / "p.png"], 128, none, flip=False, shrink=shrink)
+        return float(np.mean([np.abs(cv2.Laplacian(ds[0]["gray"][0].numpy(), cv2.CV_32F)).mean() for _ in range(12)]))
+
+    torch.manual_seed(0)
+    assert crispness((0.5, 0.5)) > 1.4 * crispness(None)
+    ds = FreshDamageDataset([tmp_path / "p.png"], 64, none, flip=False, negatives={"p.png": [[300, 300]]}, negatives_share=1.0, shrink=(0.5, 0.5))
+    ds._cache[0] = ds._image(0).copy()
+    ds._cache[0][290:310, 290:310] = [255, 0, 0]  # the mined place, red: it must be in every crop
+    for _ in range(10):
+        rgb = ds[0]["rgb"].numpy()
+        assert ((rgb[0] > 0.8) & (rgb[1] < 0.2)).any()

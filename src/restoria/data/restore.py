@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -48,8 +49,12 @@ class FreshDamageDataset(Dataset):
         bright_crops: float = 0.0,
         negatives: dict[str, list[list[int]]] | None = None,
         negatives_share: float = 0.0,
+        shrink: tuple[float, float] | None = None,
     ) -> None:
-        """`bright_crops`: the share of crops centred on a bright pixel of the photo (a white collar, a
+        """`shrink` (lo, hi): each photo is shrunk by a factor drawn from that range before its crop is
+        cut. A prepared dataset's photos were enlarged to its size (CBSD432's 481x321 to 512x512), which
+        softens them; shrunk back, their edges are as crisp as the photos `restore` sees, so a segmenter
+        cannot learn that every crisp thin line is damage. `bright_crops`: the share of crops centred on a bright pixel of the photo (a white collar, a
         cloud, a lit wall), so that a segmenter sees real bright picture, marked clean, as often as it
         sees the bright paper of tears and emulsion loss. `negatives`: photo file name -> points (y, x)
         where a trained segmenter took the clean photo for damage (`restoria mine`); `negatives_share`
@@ -61,6 +66,7 @@ class FreshDamageDataset(Dataset):
         self.bright_crops = bright_crops
         self.negatives = {k: np.asarray(v, np.int64).reshape(-1, 2) for k, v in (negatives or {}).items()}
         self.negatives_share = negatives_share
+        self.shrink = shrink
         self._cache: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -74,9 +80,14 @@ class FreshDamageDataset(Dataset):
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
         rgb = self._image(i)
+        points = self.negatives.get(self.paths[i].name)
+        if self.shrink is not None:
+            f = float(rng.uniform(*self.shrink))
+            rgb = cv2.resize(rgb, (max(1, round(rgb.shape[1] * f)), max(1, round(rgb.shape[0] * f))), interpolation=cv2.INTER_AREA)
+            points = None if points is None else (points * f).astype(np.int64)
         h, w = rgb.shape[:2]
         c = min(self.crop, h, w)
-        y, x = crop_origin(rgb, c, rng, self.bright_crops, self.negatives.get(self.paths[i].name), self.negatives_share)
+        y, x = crop_origin(rgb, c, rng, self.bright_crops, points, self.negatives_share)
         rgb = rgb[y : y + c, x : x + c]
         if self.flip and rng.random() < 0.5:
             rgb = rgb[:, ::-1]

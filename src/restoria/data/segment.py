@@ -112,7 +112,9 @@ class SegmentDataModule(SplitDataModule):
     damaged copies of each train photo an epoch adds to the fixed damaged inputs (layout only).
     `bright_crops`: the share of those fresh crops centred on bright picture (`crop_origin`). `negatives`:
     a JSON file of the places a trained segmenter took the clean train photos for damage (`restoria
-    mine`), `negatives_share` of their crops centred on one (hard negatives).
+    mine`), `negatives_share` of their crops centred on one (hard negatives). `shrink` [lo, hi]: each
+    photo shrunk by a random factor in that range before its fresh crop, as crisp as the photos
+    `restore` sees (FreshDamageDataset).
     """
 
     def __init__(
@@ -128,6 +130,7 @@ class SegmentDataModule(SplitDataModule):
         bright_crops: float = 0.0,
         negatives: str | None = None,
         negatives_share: float = 0.33,
+        shrink: tuple[float, float] | None = None,
         **splits: Any,
     ) -> None:
         check_channels(channels)
@@ -141,6 +144,7 @@ class SegmentDataModule(SplitDataModule):
         self.bright_crops = bright_crops
         self.negatives = negatives
         self.negatives_share = negatives_share
+        self.shrink = None if shrink is None else (float(shrink[0]), float(shrink[1]))
 
     def setup(self, stage: str | None = None) -> None:
         self.layout = detect_layout(self.data)
@@ -170,7 +174,7 @@ class SegmentDataModule(SplitDataModule):
             if not path.exists():
                 raise InputError(path, "negatives file not found (write one with `restoria mine`)")
             negatives = json.loads(path.read_text())
-        return {"bright_crops": self.bright_crops, "negatives": negatives, "negatives_share": self.negatives_share}
+        return {"bright_crops": self.bright_crops, "negatives": negatives, "negatives_share": self.negatives_share, "shrink": self.shrink}
 
     def _mode(self) -> str:
         return self.fit_mode or ("crop" if self.layout == "layout" else "resize")
