@@ -74,6 +74,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=None, help="a `restoria prepare` dataset whose clean split photos are added")
     ap.add_argument("--split", default="test")
     ap.add_argument("--photos", type=int, default=24)
+    ap.add_argument("--threshold", type=float, default=None, help="the real-damage segmenter's damage probability that counts (default: its own)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -85,6 +86,8 @@ def main() -> None:
     shares: dict[str, list[float]] = {}
     for weights in args.real_segmenters:
         restorer = Restorer(real_segmenter=None if weights == "none" else weights, enhancer=None)
+        if restorer.real_segmenter is not None and args.threshold is not None:
+            restorer.real_segmenter.threshold = args.threshold
         table.add_column(Path(weights).parent.name if weights not in ("none", "default") else weights, justify="right")
         tiles: list[np.ndarray] = []
         found_shares = []

@@ -181,6 +181,7 @@ def mine(
     out: Path = typer.Option(..., "--out", help="JSON file of hard negatives to write"),
     split: str = typer.Option("train", help="train, val or test"),
     per_photo: int = typer.Option(64, "--per-photo", min=1, help="points drawn from what it found on each photo"),
+    shrink: float = typer.Option(1.0, "--shrink", min=0.05, max=1.0, help="run on each photo shrunk by this factor (as crisp as `data: {shrink}` trains on)"),
 ) -> None:
     """Find where a segmenter takes clean photos for damage: hard negatives for its next run (`data: {negatives: OUT}`)."""
     from restoria.data.base import layout_rows
@@ -189,7 +190,7 @@ def mine(
     try:
         total = len(layout_rows(data, split))
         with progress_bar(total, "mine") as advance:
-            found = mine_negatives(weights, data, out, split, per_photo, progress=advance)
+            found = mine_negatives(weights, data, out, split, per_photo, shrink=shrink, progress=advance)
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
     err.print(f"wrote {out}: {len(found)} of {total} clean photos have places taken for damage")

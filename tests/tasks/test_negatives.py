@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import cv2
 import numpy as np
 from typer.testing import CliRunner
 
@@ -34,6 +35,19 @@ def test_mined_points_lie_where_the_segmenter_fires(tmp_path: Path, dataset: Pat
     assert set(masks) <= set(points)
     near = [masks[name][max(0, y - 3) : y + 4, max(0, x - 3) : x + 4].any() for name in masks for y, x in points[name]]
     assert np.mean(near) > 0.9 and all(len(p) <= 16 for p in points.values())
+    # photos enlarged 2x and mined shrunk by half: the segmenter sees what it saw above, and the points
+    # name the enlarged photo's own pixels
+    for name in masks:
+        gt = data / "train_gt" / name
+        write_png(gt, cv2.resize(read_image(gt, "RGB"), None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST))
+        masks[name] = cv2.resize(masks[name].astype(np.uint8), None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST) > 0
+    res = invoke(runner, "mine", "--weights", default_weights("segment.safetensors"), "--data", data, "--out", out, "--per-photo", 16, "--shrink", 0.5)
+    assert res.exit_code == 0, res.output
+    points = json.loads(out.read_text())
+    assert set(masks) <= set(points)
+    near = [masks[name][max(0, y - 4) : y + 5, max(0, x - 4) : x + 5].any() for name in masks for y, x in points[name]]
+    assert np.mean(near) > 0.9
+    assert max(max(y, x) for name in masks for y, x in points[name]) >= 128  # beyond the shrunk photo's side
 
 
 def test_mine_names_a_missing_weights_file(tmp_path: Path, dataset: Path, runner: CliRunner) -> None:
