@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
@@ -113,3 +115,22 @@ def test_real_damage_regions_grow_with_the_photo() -> None:
         rows = np.nonzero(grown[:, side // 2])[0]
         assert rows.min() == side // 2 - radius and rows.max() == side // 2 + radius
         seg.grow_at_reference = 0
+
+
+def test_a_segmenters_file_carries_its_threshold_and_growth(tmp_path: Path) -> None:
+    """Weights shipped with the threshold and growth a benchmark chose for them use those; without, a
+    real-damage segmenter takes the defaults."""
+    import torch
+
+    from restoria.inference.detectors import Segmenter
+    from restoria.inference.flat import REAL_DAMAGE_GROW_AT_REFERENCE, REAL_DAMAGE_THRESHOLD
+    from restoria.weights import ship
+    from conftest import detector_weights
+
+    plain = detector_weights(tmp_path, "segment", 1.0, real_damage=True)  # every pixel at p = 0.73
+    chosen = ship(plain, tmp_path / "chosen.safetensors", threshold=0.8, grow=3)
+    x = torch.full((1, 1, 64, 64), 0.5)
+    default, tuned = Segmenter(plain), Segmenter(chosen)
+    assert (default.threshold, default.grow_at_reference) == (REAL_DAMAGE_THRESHOLD, REAL_DAMAGE_GROW_AT_REFERENCE)
+    assert (tuned.threshold, tuned.grow_at_reference) == (0.8, 3.0)
+    assert (default(x) > default.threshold).all() and not (tuned(x) > tuned.threshold).any()

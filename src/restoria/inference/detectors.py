@@ -37,8 +37,11 @@ class Segmenter:
         # trained on restoria.data.ageing (scratches, dust, tears, ...), not only the competition's polygons
         self.real_damage = (data.get("damage") or {}).get("model") == "ageing"
         self.min_area_at_reference = REAL_DAMAGE_MIN_AREA_AT_REFERENCE if self.real_damage else MIN_LEARNED_AREA_AT_REFERENCE
-        self.threshold = REAL_DAMAGE_THRESHOLD if self.real_damage else 0.5  # damage probability that counts
-        self.grow_at_reference = REAL_DAMAGE_GROW_AT_REFERENCE if self.real_damage else 0.0
+        # the damage probability that counts and the growth, as chosen for these weights by a benchmark
+        # when their file says (`ship(..., threshold=, grow=)`), else the defaults for their kind
+        meta = self.net.meta
+        self.threshold = float(meta.get("threshold", REAL_DAMAGE_THRESHOLD if self.real_damage else 0.5))
+        self.grow_at_reference = float(meta.get("grow", REAL_DAMAGE_GROW_AT_REFERENCE if self.real_damage else 0.0))
 
     def min_area(self, shape: tuple[int, int]) -> int:
         """The smallest region of its map worth keeping on a photo of this shape, in pixels."""
