@@ -5,10 +5,11 @@ size as `restore` sees it (not cut to 512 px: a 600 px portrait's black uniform 
 in a crop), and optionally the clean test split of a `restoria prepare` dataset. For each real-damage
 segmenter given (`none`: the shipped detectors alone; `default`: the shipped one), prints the share of
 pixels found per photo, their mean and worst, and writes OUT/clean_photos.png: every photo with what
-was found in red, one row per segmenter. Also marks the real scans in ../shared/datasets/old_photos
-(damaged, for looking only: never for choosing), so a segmenter that finds nothing anywhere shows.
+was found in red, one block per segmenter. `--old-photos DIR` adds real scanned old photos to the
+figure (damaged, for looking only: never for choosing), so a segmenter that finds nothing anywhere shows.
 
-    python benchmarks/clean_photos.py --out runs/clean --real-segmenters none runs/segment-real-imagenet/model.safetensors
+    python benchmarks/clean_photos.py --out runs/clean --real-segmenters none default runs/segment-real-negatives/last.safetensors
+    python benchmarks/clean_photos.py --out runs/clean --real-segmenters default --threshold 0.7 --old-photos DIR
     python benchmarks/clean_photos.py --out runs/clean --real-segmenters W --data data/train512 --photos 24
 """
 
@@ -29,7 +30,6 @@ from restoria.imaging import to_gray
 from restoria.inference.restorer import Restorer
 from restoria.io import read_image, write_png
 
-OLD_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "old_photos"
 TILE_HEIGHT = 280
 
 
@@ -74,12 +74,13 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=None, help="a `restoria prepare` dataset whose clean split photos are added")
     ap.add_argument("--split", default="test")
     ap.add_argument("--photos", type=int, default=24)
+    ap.add_argument("--old-photos", type=Path, default=None, help="a folder of real scanned old photos, added to the figure")
     ap.add_argument("--threshold", type=float, default=None, help="the real-damage segmenter's damage probability that counts (default: its own)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
     photos = clean_photos(args.data, args.split, args.photos)
-    scans = {p.stem: to_gray(read_image(p)) for p in sorted(OLD_PHOTOS.glob("*")) if p.suffix.lower() in {".png", ".jpg", ".jpeg"}}
+    scans = {p.stem: to_gray(read_image(p)) for p in sorted(args.old_photos.glob("*")) if p.suffix.lower() in {".png", ".jpg", ".jpeg"}} if args.old_photos else {}
     table = Table(title="share of each clean photo found damaged (%), at its own size")
     table.add_column("photo")
     blocks: list[list[np.ndarray]] = []
@@ -107,7 +108,8 @@ def main() -> None:
     Console().print(table)
     figure = grid(blocks)
     write_png(args.out / "clean_photos.png", figure)
-    print(f"wrote {args.out / 'clean_photos.png'} (rows: {', '.join(args.real_segmenters)}; the last tiles are the damaged old scans)")
+    scans_note = "; each block ends with the damaged old scans" if scans else ""
+    print(f"wrote {args.out / 'clean_photos.png'} (blocks: {', '.join(args.real_segmenters)}{scans_note})")
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def test_export_refuses_other_networks(tmp_path: Path, runner) -> None:
 def test_restorer_runs_every_network_on_onnx(
     tmp_path: Path, trained_run: Path, damaged: tuple[np.ndarray, np.ndarray, np.ndarray], monkeypatch
 ) -> None:
-    """`backend="onnx"` builds onnxruntime twins of the restorer, segmenter, classifier, upscaler and
+    """`backend="onnx"` builds onnxruntime twins of the restorer, both segmenters, classifier, upscaler and
     enhancer (exported from their weights into the cache) and restores as the torch backend does."""
     monkeypatch.setenv("RESTORIA_CACHE", str(tmp_path / "cache"))
     _, gray, _ = damaged
@@ -110,7 +110,9 @@ def test_restorer_runs_every_network_on_onnx(
     assert isinstance(onnx.classifier.net, OnnxClassifier)
     assert isinstance(onnx.upscaler.model, OnnxUpscaler)
     assert isinstance(onnx.enhancer.net, OnnxEnhancer)
-    assert len(list((tmp_path / "cache" / "onnx").glob("*/model.onnx"))) == 4  # segmenter, classifier, upscaler, enhancer
+    assert isinstance(onnx.real_segmenter.net, OnnxSegmenter)
+    assert onnx.real_segmenter.threshold == want.real_segmenter.threshold != 0.5  # its file's threshold, on onnx too
+    assert len(list((tmp_path / "cache" / "onnx").glob("*/model.onnx"))) == 5  # 2 segmenters, classifier, upscaler, enhancer
     with torch.inference_mode():
         a, b = want(gray), onnx(gray)
     assert a.p_damaged > 0.5 and a.mask.any()  # the classifier lets it through and the segmenter finds damage

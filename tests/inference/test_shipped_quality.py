@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from restoria.data.ageing import STRUCTURAL
 from restoria.data.damage import apply_damage
 from restoria.imaging import to_gray, to_tensor
 from restoria.inference.detectors import Segmenter
@@ -17,6 +18,11 @@ from restoria.weights import default_weights
 
 NAMES = ("astronaut", "chelsea", "coffee", "rocket", "china", "flower")
 CROP = 256
+# the real-damage segmenter beside the competition's (measured 2026-12-05 with segment_real.safetensors,
+# threshold 0.85, grown 2 px): F1 0.45 and +1.34 dB inside the damage on six aged crops; clean photos at
+# their own size 0.74% found on average, 2.31% at worst (grace_hopper's shoulders)
+F1_MIN, GAIN_MIN = 0.35, 0.8
+CLEAN_MEAN, CLEAN_WORST = 0.01, 0.03
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +84,15 @@ def test_shipped_detect_leaves_clean_photos_alone(photos: dict[str, np.ndarray])
     assert max(area.values()) < 0.01, area
 
 
-@pytest.mark.xfail(strict=True, reason="known: the shipped detectors (competition polygons only) take parts of faded, halftoned or JPEG-blocked photos for damage (issue 19)")
+def test_shipped_detect_leaves_clean_photos_at_their_own_size_nearly_alone(photos: dict[str, np.ndarray]) -> None:
+    """At its own size (as `restore` sees it; python benchmarks/clean_photos.py has the figure): crisp
+    edges, lattices and dark cloth are not damage."""
+    restorer = Restorer(enhancer=None)
+    area = {name: float((restorer.detect(to_gray(rgb))[0] > 0).mean()) for name, rgb in photos.items()}
+    assert np.mean(list(area.values())) < CLEAN_MEAN and max(area.values()) < CLEAN_WORST, area
+
+
+@pytest.mark.xfail(strict=True, reason="known: the shipped detectors take parts of faded, halftoned or JPEG-blocked photos for damage (issue 19)")
 def test_shipped_detect_leaves_merely_aged_photos_alone(photos: dict[str, np.ndarray]) -> None:
     area = _found_area(photos, aged=True)
     assert max(area.values()) < 0.01, area
@@ -99,3 +113,36 @@ def test_shipped_enhancer_undoes_fading_and_leaves_clean_photos_nearly_alone(pho
         clean_psnr[name] = luma_scores(enhancer(gray), gray)["psnr"]
     assert np.mean(gains) > 3 and min(gains) > 0, gains  # measured: +5.4 to +9.6 dB
     assert min(clean_psnr.values()) > 40, clean_psnr  # measured: 43.3 dB (astronaut), the others untouched
+
+
+@pytest.fixture(scope="module")
+def aged(photos: dict[str, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(clean gray, aged gray, true mask) for a 512 px centre crop of each photo, aged with 1-3 kinds of
+    real damage and global ageing, at seeds no training draws."""
+    from restoria.data.ageing import AgeingConfig, age_photo
+
+    out = []
+    for i, name in enumerate(NAMES):
+        rgb = photos[name]
+        side = min(rgb.shape[:2])
+        y, x = (rgb.shape[0] - side) // 2, (rgb.shape[1] - side) // 2
+        gray = to_gray(cv2.resize(rgb[y : y + side, x : x + side], (512, 512), interpolation=cv2.INTER_AREA))
+        a = age_photo(gray, np.random.default_rng([30_000, i]), AgeingConfig(damage={k: 1.0 for k in STRUCTURAL if k != "polygon"}))
+        out.append((gray, a.image, a.mask))
+    return out
+
+
+def test_shipped_detect_finds_real_damage_and_restore_repairs_it(aged) -> None:
+    """The real-damage segmenter beside the competition's: scratches, cracks, dust, folds, tears ... found
+    (F1 at 2 px) and, filled, closer to the clean photo inside the damage than the aged input."""
+    from restoria.metrics.damage import luma_scores, tolerant_f1
+
+    restorer = Restorer()
+    assert restorer.real_segmenter is not None
+    f1, gain = [], []
+    for clean, image, mask in aged:
+        found, _ = restorer.detect(image)
+        f1.append(tolerant_f1(found, mask)["f1"])
+        restored = to_gray(restorer(image).restored)
+        gain.append(luma_scores(restored, clean, mask)["psnr"] - luma_scores(image, clean, mask)["psnr"])
+    assert np.mean(f1) > F1_MIN and np.mean(gain) > GAIN_MIN, (f1, gain)

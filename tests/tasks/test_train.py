@@ -116,8 +116,8 @@ def test_hue_histogram_term_trains_the_colorizer(dataset: Path) -> None:
 
 
 def test_validation_through_the_shipped_pipeline_scores_what_restore_makes(dataset: Path) -> None:
-    """`val_pipeline: shipped` scores the photos as `restoria restore` would restore them with this
-    network: the shipped detection and FSR fill, then its colorizer. An untrained network's own fill
+    """`val_pipeline: shipped` scores the photos as `restoria predict` would restore them with this
+    network: the shipped detection of the competition's damage and FSR fill, then its colorizer. An untrained network's own fill
     is noise; the shipped fill is not, so the hole scores far better, and the filled gray equals what
     the Restorer makes of the same photo."""
     from restoria.inference.restorer import Restorer
@@ -136,6 +136,6 @@ def test_validation_through_the_shipped_pipeline_scores_what_restore_makes(datas
         masked[mode] = task.val_scores["shipped"].compute()["masked_ssim"]
         if mode == "shipped":
             out = task.pipeline_outputs(batch["input"])
-            expected = Restorer(nets=[task.net], tile=None)(to_uint8(batch["input"][0])).inpainted
+            expected = Restorer(nets=[task.net], tile=None, real_segmenter=None)(to_uint8(batch["input"][0])).inpainted
             np.testing.assert_array_equal(to_uint8(out["gray"][0]), expected)
     assert masked["shipped"] > masked["model"] + 0.1, masked

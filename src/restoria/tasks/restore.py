@@ -166,11 +166,12 @@ class RestoreTask(L.LightningModule):
         return total
 
     def pipeline_outputs(self, damaged: torch.Tensor) -> dict[str, torch.Tensor]:
-        """What `restoria restore` makes of a batch of damaged grays with this network as its restorer:
-        the shipped detection (classifier, segmenter, flat fills) and fill, then this colorizer. The
-        filled gray and the colour, as tensors like the network's own outputs."""
+        """What `restoria predict` makes of a batch of damaged grays with this network as its restorer:
+        the shipped detection of the competition's damage (classifier, segmenter, flat fills; not the
+        real-damage segmenter, which `predict` leaves off) and fill, then this colorizer. The filled gray
+        and the colour, as tensors like the network's own outputs."""
         if self._val_restorer is None:
-            self._val_restorer = Restorer(nets=[self.net], device=str(self.device), tile=None)
+            self._val_restorer = Restorer(nets=[self.net], device=str(self.device), tile=None, real_segmenter=None)
         grays, rgbs = [], []
         for gray in damaged:
             result = self._val_restorer(to_uint8(gray))
