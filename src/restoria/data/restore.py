@@ -54,9 +54,10 @@ class FreshDamageDataset(Dataset):
         """`shrink` (lo, hi): each photo is shrunk by a factor drawn from that range before its crop is
         cut. A prepared dataset's photos were enlarged to its size (CBSD432's 481x321 to 512x512), which
         softens them; shrunk back, their edges are as crisp as the photos `restore` sees, so a segmenter
-        cannot learn that every crisp thin line is damage. `bright_crops`: the share of crops centred on a bright pixel of the photo (a white collar, a
-        cloud, a lit wall), so that a segmenter sees real bright picture, marked clean, as often as it
-        sees the bright paper of tears and emulsion loss. `negatives`: photo file name -> points (y, x)
+        cannot learn that every crisp thin line is damage. `bright_crops`: the share of crops centred
+        on a bright pixel of the photo (a white collar, a cloud, a lit wall), so that a segmenter sees
+        real bright picture, marked clean, as often as it sees the bright paper of tears and emulsion
+        loss. `negatives`: photo file name -> points (y, x)
         where a trained segmenter took the clean photo for damage (`restoria mine`); `negatives_share`
         of the crops of a photo that has some are centred on one, so the next run learns them as clean."""
         self.paths = gt_paths
