@@ -76,6 +76,7 @@ def main() -> None:
     ap.add_argument("--photos", type=int, default=24)
     ap.add_argument("--old-photos", type=Path, default=None, help="a folder of real scanned old photos, added to the figure")
     ap.add_argument("--threshold", type=float, default=None, help="the real-damage segmenter's damage probability that counts (default: its own)")
+    ap.add_argument("--min-area", type=int, default=None, help="its smallest region, px at 512 (default: its own)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -87,8 +88,11 @@ def main() -> None:
     shares: dict[str, list[float]] = {}
     for weights in args.real_segmenters:
         restorer = Restorer(real_segmenter=None if weights == "none" else weights, enhancer=None)
-        if restorer.real_segmenter is not None and args.threshold is not None:
-            restorer.real_segmenter.threshold = args.threshold
+        real = restorer.real_segmenter
+        if real is not None and args.threshold is not None:
+            real.threshold = args.threshold
+        if real is not None and args.min_area is not None:
+            real.min_area_at_reference = args.min_area
         table.add_column(Path(weights).parent.name if weights not in ("none", "default") else weights, justify="right")
         tiles: list[np.ndarray] = []
         found_shares = []
