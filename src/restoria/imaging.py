@@ -12,6 +12,12 @@ def to_gray(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
+def scaled(img: np.ndarray, factor: float) -> np.ndarray:
+    """An image (H, W) or (H, W, C) scaled by `factor` (< 1 to shrink; area averaging), at least 1 px a side."""
+    h, w = img.shape[:2]
+    return cv2.resize(img, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
+
+
 def to_tensor(img: np.ndarray) -> torch.Tensor:
     """uint8 (H, W) or (H, W, C) -> float (C, H, W) in [0, 1]."""
     t = torch.from_numpy(np.ascontiguousarray(img)).float().div_(255.0)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from restoria.data.base import Row, SplitDataModule
 from restoria.data.ageing import DamageModel
-from restoria.imaging import to_gray, to_tensor
+from restoria.imaging import scaled, to_gray, to_tensor
 from restoria.io import InputError, read_image
 
 
@@ -84,7 +83,7 @@ class FreshDamageDataset(Dataset):
         points = self.negatives.get(self.paths[i].name)
         if self.shrink is not None:
             f = float(rng.uniform(*self.shrink))
-            rgb = cv2.resize(rgb, (max(1, round(rgb.shape[1] * f)), max(1, round(rgb.shape[0] * f))), interpolation=cv2.INTER_AREA)
+            rgb = scaled(rgb, f)
             points = None if points is None else (points * f).astype(np.int64)
         h, w = rgb.shape[:2]
         c = min(self.crop, h, w)

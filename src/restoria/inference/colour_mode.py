@@ -14,6 +14,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from restoria.imaging import scaled
+
 Mode = Literal["colour", "toned", "gray"]
 MODES = ("colour", "toned", "gray")
 GRAY_CHROMA = 3.0  # CIELAB chroma below which a photo has no visible tint at all (95th percentile)
@@ -29,7 +31,7 @@ def tint_residual(rgb: np.ndarray) -> tuple[float, float]:
     h, w = rgb.shape[:2]
     scale = MAX_SIDE / max(h, w)
     if scale < 1:
-        rgb = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        rgb = scaled(rgb, scale)
     lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab).reshape(-1, 3)
     chroma = np.hypot(lab[:, 1], lab[:, 2])
     bins = np.minimum((lab[:, 0] / 100 * LIGHTNESS_BINS).astype(int), LIGHTNESS_BINS - 1)

@@ -33,9 +33,7 @@ def mine_negatives(
     threshold and smallest region). `shrink` < 1 runs it on each photo shrunk by that factor, as crisp
     as a run with `data: {shrink: ...}` sees it; the points stay in the photo's own pixels. Returns the
     number of points per photo with any."""
-    import cv2
-
-    from restoria.imaging import to_gray, to_tensor
+    from restoria.imaging import scaled, to_gray, to_tensor
     from restoria.inference.detectors import Segmenter
     from restoria.inference.flat import drop_small_regions
 
@@ -48,7 +46,7 @@ def mine_negatives(
     for row in rows:
         gray = to_gray(read_image(row.gt, "RGB"))
         if shrink != 1.0:
-            gray = cv2.resize(gray, (max(1, round(gray.shape[1] * shrink)), max(1, round(gray.shape[0] * shrink))), interpolation=cv2.INTER_AREA)
+            gray = scaled(gray, shrink)
         prob = segmenter(to_tensor(gray)[None])[0, 0].numpy()
         found = drop_small_regions(prob > segmenter.threshold, segmenter.min_area(gray.shape)) > 0
         ys, xs = np.nonzero(found)
