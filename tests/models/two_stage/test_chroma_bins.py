@@ -47,6 +47,15 @@ def test_annealed_mean_goes_from_mean_to_mode() -> None:
     torch.testing.assert_close(bins.decode(logits, temperature=1.0)[0, :, 0, 0], p @ bins.centers)
 
 
+def test_annealed_mean_of_every_pixel_of_a_batch() -> None:
+    """Decoding with the bins moved last (for onnxruntime's sake) is the annealed mean of each pixel,
+    in each image of a batch, where it belongs."""
+    bins = ChromaBins(bins=8)
+    logits = torch.randn(2, bins.classes, 3, 5, generator=torch.Generator().manual_seed(0)) * 3
+    expected = torch.einsum("bqhw,qc->bchw", torch.softmax(logits / 0.5, dim=1), bins.centers)
+    torch.testing.assert_close(bins.decode(logits, temperature=0.5), expected)
+
+
 def test_rebalancing_weights_follow_the_formula(photos: dict[str, np.ndarray]) -> None:
     bins = ChromaBins(bins=16, rebalance=0.5)
     bins.set_prior([photo_chroma(photos[n], 128)[1] for n in ("chelsea", "coffee", "astronaut")])
