@@ -93,3 +93,28 @@ def test_quantize_keep_hue_in_row_blocks_equals_one_pass(photos: dict[str, np.nd
     y = (rgb @ [0.299, 0.587, 0.114])[..., None]
     faint = y + 0.07 * (rgb - y)
     assert np.array_equal(quantize_keep_hue(faint, rows=37), quantize_keep_hue(faint, rows=faint.shape[0]))
+
+
+def _keep_hue_by_definition(rgb: np.ndarray) -> np.ndarray:
+    """Every pixel's 8 floor/ceiling neighbours scored as the definition says: hue error to half a bin
+    first, then the distance; the first best wins."""
+    corners = np.array([[(i >> c) & 1 for c in range(3)] for i in range(8)])
+    part = np.clip(rgb.astype(np.float64), 0, 255)
+    target = float_hue(part)
+    cand = np.clip(np.floor(part)[..., None, :] + corners, 0, 255).astype(np.uint8)
+    hue_err = circular(opencv_hue(cand), target[..., None])
+    hue_err[(part.max(-1) - part.min(-1)) <= 0.5] = 0
+    rgb_err = np.abs(cand - part[..., None, :]).sum(-1)
+    best = np.argmin(np.round(hue_err * 2) * 10 + rgb_err, axis=-1)
+    return np.take_along_axis(cand, best[..., None, None], axis=-2)[..., 0, :]
+
+
+def test_quantize_keep_hue_is_its_definition(photos: dict[str, np.ndarray]) -> None:
+    """The fast path (the nearest neighbour where it keeps the hue, the search elsewhere) gives the
+    definition's pixels exactly: on a faint photo, on noise, and at the gamut's edges (0 and 255)."""
+    rgb = photos["chelsea"].astype(np.float64)
+    y = (rgb @ [0.299, 0.587, 0.114])[..., None]
+    noise = np.random.default_rng(0).uniform(-0.2, 255.2, (64, 64, 3))
+    halves = np.floor(noise) + 0.5  # ties between floor and ceiling
+    for case in (y + 0.06 * (rgb - y), noise, halves):
+        assert np.array_equal(quantize_keep_hue(case), _keep_hue_by_definition(case))
