@@ -29,7 +29,7 @@ from restoria.losses import (
     wasserstein_generator_loss,
 )
 from restoria.metrics.score import hist_similarity
-from restoria.models.two_stage.model import compose_rgb
+from restoria.models.two_stage.compose import compose_rgb
 
 
 def focal_by_formula(logits: torch.Tensor, target: torch.Tensor, alpha: float, gamma: float) -> float:

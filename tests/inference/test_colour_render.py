@@ -37,7 +37,7 @@ class Recorder:
         return torch.cat([torch.full_like(gray, 0.1), torch.zeros_like(gray)], 1)
 
     def to_rgb(self, gray: torch.Tensor, color: torch.Tensor, chroma_gain: float | None = None) -> torch.Tensor:
-        from restoria.models.two_stage.model import compose_rgb
+        from restoria.models.two_stage.compose import compose_rgb
 
         return compose_rgb(gray, color, self.color_space, chroma_gain or 1.0)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +13,8 @@ from conftest import invoke
 from PIL import Image
 
 from restoria.imaging import to_gray
+from restoria.inference import onnx_backend
+from restoria.inference.onnx_backend import cached_export, graph_path
 from restoria.inference.restorer import Restorer
 from restoria.io import InputError
 
@@ -42,3 +47,34 @@ def test_predict_with_onnx_backend(tmp_path: Path, dataset: Path, trained_run: P
 def test_missing_onnx_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="nothing.fill.onnx: ONNX file not found"):
         Restorer([tmp_path / "nothing.fill.onnx"], backend="onnx")
+
+
+def test_export_cache_follows_the_code(tmp_path: Path, trained_run: Path, monkeypatch) -> None:
+    """The cache is keyed by the weights and the code that shapes the graphs: the same code reuses the
+    export, changed code exports again rather than running a stale graph."""
+    monkeypatch.setenv("RESTORIA_CACHE", str(tmp_path / "cache"))
+    code = tmp_path / "network.py"
+    code.write_text("def forward(): return 1\n")
+    monkeypatch.setattr(onnx_backend, "_graph_code", lambda: [code])
+    weights = trained_run / "model.safetensors"
+    first = cached_export(weights)
+    assert cached_export(weights) == first
+    code.write_text("def forward(): return 2\n")
+    second = cached_export(weights)
+    assert second != first and all(graph_path(second, s).exists() for s in onnx_backend.STAGES)
+
+
+@pytest.mark.parametrize("backend, heavy", [("onnx", []), ("torch", ["segmentation_models_pytorch", "timm", "torchvision"])])
+def test_onnx_restore_does_not_import_the_network_libraries(tmp_path: Path, backend: str, heavy: list[str], monkeypatch) -> None:
+    """Once its graphs are exported, the onnx backend restores a photo without importing timm,
+    segmentation_models_pytorch or torchvision (about 1.5 s of every command); torch builds its networks
+    with them."""
+    monkeypatch.setenv("RESTORIA_CACHE", str(tmp_path / "cache"))
+    Restorer(backend="onnx")  # the shipped networks, exported into the cache
+    script = (
+        "import sys; import numpy as np; from restoria.inference.restorer import Restorer; "
+        f"Restorer(backend={backend!r})(np.full((96, 128), 128, np.uint8)); "
+        "print(sorted(m for m in ('timm', 'segmentation_models_pytorch', 'torchvision') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=os.environ | {"RESTORIA_CACHE": str(tmp_path / "cache")})
+    assert out.stdout.strip().splitlines()[-1] == str(heavy)

@@ -31,7 +31,7 @@ from restoria.models.classifier import input_side
 from restoria.models.enhancer.levels import VIEW
 from restoria.models.segmenter import side_multiple
 from restoria.models.two_stage.hue import noise_for
-from restoria.models.two_stage.model import compose_rgb
+from restoria.models.two_stage.compose import compose_rgb
 from restoria.weights import default_weights, load_model, read_metadata
 
 STAGES = ("fill", "color")  # every restorer's; a refining one also has "refine"
@@ -157,13 +157,24 @@ def _add_metadata(path: Path, meta: dict[str, str]) -> None:
     onnx.save(proto, str(path))
 
 
+def _graph_code() -> list[Path]:
+    """The source files that decide what an exported graph computes: the networks and this exporter."""
+    package = Path(__file__).resolve().parents[1]
+    return [Path(__file__).resolve(), *sorted((package / "models").rglob("*.py"))]
+
+
 def cached_export(weights: str | Path | None) -> Path:
-    """The ONNX graphs of a weights file, exported once into a cache keyed by the file's content: the
-    prefix they share (`graph_path` names each)."""
+    """The ONNX graphs of a weights file, exported once into a cache keyed by the file's content and
+    the code that shapes the graphs (a changed network or exporter exports again rather than running a
+    stale graph): the prefix they share (`graph_path` names each)."""
     weights = Path(weights) if weights else default_weights()
     if not weights.exists():
         raise InputError(weights, "weights file not found")
-    digest = hashlib.sha1(weights.read_bytes()).hexdigest()[:16]
+    h = hashlib.sha1(weights.read_bytes())
+    for source in _graph_code():
+        h.update(source.read_bytes())
+    h.update(f"torch {torch.__version__}".encode())
+    digest = h.hexdigest()[:16]
     root = Path(os.environ.get("RESTORIA_CACHE", Path.home() / ".cache" / "restoria")) / "onnx" / digest
     if not all(graph_path(root / "model", s).exists() for s in graph_suffixes(read_metadata(weights).get("model", {}))):
         export_onnx(weights, root, "model")
@@ -179,6 +190,9 @@ def open_session(path: Path, threads: int | None = None, missing: str = "ONNX fi
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.intra_op_num_threads = threads or torch.get_num_threads()
+    # no busy-waiting for the next run: between runs the pipeline's own torch and OpenCV work needs the
+    # cores, and a spinning worker slowed it several-fold
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 

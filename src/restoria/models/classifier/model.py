@@ -21,6 +21,7 @@ import torch
 from segmentation_models_pytorch.encoders import get_encoder
 from torch import nn
 
+from restoria.models.classifier.sizing import input_side
 from restoria.models.pretrained import has_pypi_imagenet, load_imagenet
 from restoria.models.unet import load_encoder_weights
 
@@ -214,9 +215,3 @@ class EncoderClassifier(_PooledClassifier):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.backbone(x)[-1]
-
-
-def input_side(meta: dict[str, Any]) -> int:
-    """The side a trained classifier's photos are resized to: its training config's `data.size`, read
-    from its weights' metadata, so inference and the ONNX export see what training saw."""
-    return int(meta.get("config", {}).get("data", {}).get("size", 160))

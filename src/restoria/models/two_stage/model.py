@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from kornia.color import ycbcr_to_rgb
 from torch import nn
 
 from restoria.fill import METHODS, classical_fill
 from restoria.models.two_stage.chroma_bins import ChromaBins, ChromaHead
+from restoria.models.two_stage.compose import compose_rgb
 from restoria.models.two_stage.global_context import GlobalContext
 from restoria.models.two_stage.hue import chroma_directions, noise_for, sample_hues
 from restoria.models.unet import build_unet
@@ -249,16 +249,3 @@ class TwoStageRestorer(nn.Module):
         out = self.inpaint(gray)
         out["rgb"] = self.colorize(out["gray"], chroma_gain)
         return out
-
-
-
-def compose_rgb(
-    gray: torch.Tensor, color: torch.Tensor, color_space: str, gain: float = 1.0, bias: tuple[float, float] = (0.0, 0.0)
-) -> torch.Tensor:
-    """Gray + the colorizer's output -> RGB in [0, 1]. In YCbCr the chroma is scaled by `gain` and
-    shifted by `bias` (Cb, Cr), both calibrated on validation photos after training, and the luma is
-    the gray itself."""
-    if color_space == "rgb":
-        return color
-    shift = torch.tensor(bias, dtype=color.dtype, device=color.device).view(1, 2, 1, 1)
-    return ycbcr_to_rgb(torch.cat([gray, 0.5 + shift + gain * color], dim=1)).clamp(0, 1)
