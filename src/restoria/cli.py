@@ -232,7 +232,11 @@ COLOUR_SIZE_HELP = "a photo larger than this many pixels squared is colorized fr
 TTA_HELP = "also run each network on the mirrored photo and average (2x the time)"
 UPSCALE_HELP = "last stage: super-resolve the result 2x or 4x (SRResNet, tiled); --save-stages adds <name>.restored.png before it"
 FILL_HELP = "the damage's fill: auto (a refining model's refiner, else FSR), model (each model's own U-Net), ns or telea (OpenCV's Navier-Stokes or Telea alone), fsr (Frequency Selective Reconstruction alone, restoria.fsr)"
-BACKEND_HELP = "torch, or onnx (onnxruntime for every network; --weights may name an exported NAME.fill.onnx, --segmenter/--classifier/--sr-weights a NAME.onnx)"
+# onnxruntime by default: 1.7x the photos a minute of torch on the whole restore (benchmarks/speed.py;
+# the README's speed section), the same score; graphs are exported from the weights on first use and cached
+BACKEND = "onnx"
+BACKEND_HELP = "onnx (onnxruntime for every network, exported from the weights on first use and cached in $RESTORIA_CACHE or ~/.cache/restoria; --weights may name an exported NAME.fill.onnx, --segmenter/--classifier/--sr-weights a NAME.onnx) or torch"
+NET_BACKEND_HELP = "onnx (onnxruntime; --weights may name an exported NAME.onnx) or torch"
 
 
 ENGINE_HELP = "local (this process) or ray (Ray Data actors on a local Ray or a cluster: pip install 'restoria[ray]')"
@@ -273,7 +277,7 @@ def predict(
     out: Path = typer.Option(..., "--out", help="folder for <ID>.png"),
     weights: Optional[list[Path]] = typer.Option(None, "--weights", help="weights file(s); several = ensemble"),
     zip_path: Optional[Path] = typer.Option(None, "--zip", help="also write a flat submission ZIP"),
-    backend: str = typer.Option("torch", help=BACKEND_HELP),
+    backend: str = typer.Option(BACKEND, help=BACKEND_HELP),
     tile: Optional[int] = typer.Option(1024, help="tile side for large inputs"),
     detector: str = typer.Option("both", help=DETECTOR_HELP),
     segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
@@ -331,7 +335,7 @@ def restore(
     detector: str = typer.Option("both", help=DETECTOR_HELP),
     color: str = typer.Option("auto", "--color", help="auto: a photo in colour keeps its colours (only the damage is filled), gray and toned prints are colorized; keep; colorize"),
     keep_color: bool = typer.Option(False, "--keep-color", help="the same as --color keep"),
-    backend: str = typer.Option("torch", help=BACKEND_HELP),
+    backend: str = typer.Option(BACKEND, help=BACKEND_HELP),
     segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
     real_segmenter: str = typer.Option("default", "--real-segmenter", help=REAL_SEGMENTER_HELP),
     classifier: str = typer.Option("default", help=CLASSIFIER_HELP),
@@ -389,7 +393,7 @@ def upscale(
     scale: int = typer.Option(2, "--scale", "--factor", help="2 or 4 (the shipped SR models)"),
     weights: Optional[Path] = typer.Option(None, "--weights", help="SR weights (default: the shipped sr_x2/sr_x4)"),
     tile: Optional[int] = typer.Option(256, help="tile side in input pixels: bounds memory on large photos"),
-    backend: str = typer.Option("torch", help="torch, or onnx (onnxruntime; --weights may name an exported NAME.onnx)"),
+    backend: str = typer.Option(BACKEND, help=NET_BACKEND_HELP),
 ) -> None:
     """Super-resolution only (SRResNet): writes OUT/<name>.png, `scale` times wider and higher."""
     from restoria.commands.upscale import upscale_files
@@ -426,7 +430,7 @@ def classify(
     inputs: list[Path] = typer.Argument(..., help="photos: files or folders"),
     weights: Optional[Path] = typer.Option(None, "--weights", help="classifier weights (default: the shipped one)"),
     threshold: float = typer.Option(0.5, help="P(damaged) at which a photo counts as damaged"),
-    backend: str = typer.Option("torch", help="torch, or onnx (onnxruntime; --weights may name an exported NAME.onnx)"),
+    backend: str = typer.Option(BACKEND, help=NET_BACKEND_HELP),
 ) -> None:
     """Is each photo damaged? One JSON line per photo: {"path", "damaged", "p"}."""
     from restoria.imaging import to_gray
@@ -510,7 +514,7 @@ def serve(
     max_upload_mb: float = typer.Option(20.0, min=0.01, help="largest upload accepted, in MB"),
     weights: Optional[list[Path]] = typer.Option(None, "--weights", help="weights file(s); several = ensemble"),
     tile: Optional[int] = typer.Option(1024, help="tile side: bounds memory on large photos"),
-    backend: str = typer.Option("torch", help=BACKEND_HELP),
+    backend: str = typer.Option(BACKEND, help=BACKEND_HELP),
 ) -> None:
     """A web page: upload a photo, optionally paint the damage, choose stages, see before/after, download."""
     try:

@@ -78,3 +78,16 @@ def test_onnx_restore_does_not_import_the_network_libraries(tmp_path: Path, back
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=os.environ | {"RESTORIA_CACHE": str(tmp_path / "cache")})
     assert out.stdout.strip().splitlines()[-1] == str(heavy)
+
+
+def test_an_unwritable_export_cache_is_one_clear_line(tmp_path: Path, photos: dict[str, np.ndarray], runner, monkeypatch) -> None:
+    """The default backend exports on first use; where the cache cannot be written the command says
+    which folder and what to do, and exits 2."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("RESTORIA_CACHE", str(blocker / "cache"))
+    Image.fromarray(photos["coffee"]).save(tmp_path / "camera.png")
+    res = invoke(runner, "restore", tmp_path / "camera.png", "--out", tmp_path / "out")
+    assert res.exit_code == 2
+    assert "cannot write the ONNX export cache" in res.output and "RESTORIA_CACHE" in res.output and str(blocker) in res.output
+    assert not (tmp_path / "out" / "camera.png").exists()

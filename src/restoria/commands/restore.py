@@ -141,7 +141,7 @@ def restorer_kwargs(
     tile: int | None,
     color_strength: float = 1.0,
     detector: str = "both",
-    backend: str = "torch",
+    backend: str = "onnx",
     segmenter: str = "default",
     classifier: str = "default",
     tta: bool = False,

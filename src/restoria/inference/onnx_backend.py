@@ -177,7 +177,10 @@ def cached_export(weights: str | Path | None) -> Path:
     digest = h.hexdigest()[:16]
     root = Path(os.environ.get("RESTORIA_CACHE", Path.home() / ".cache" / "restoria")) / "onnx" / digest
     if not all(graph_path(root / "model", s).exists() for s in graph_suffixes(read_metadata(weights).get("model", {}))):
-        export_onnx(weights, root, "model")
+        try:
+            export_onnx(weights, root, "model")
+        except OSError as exc:
+            raise InputError(root, f"cannot write the ONNX export cache ({exc.strerror}): set RESTORIA_CACHE to a writable folder, or use --backend torch") from None
     return root / "model"
 
 
