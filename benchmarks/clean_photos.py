@@ -76,6 +76,7 @@ def main() -> None:
     ap.add_argument("--photos", type=int, default=24)
     ap.add_argument("--old-photos", type=Path, default=None, help="a folder of real scanned old photos, added to the figure")
     ap.add_argument("--threshold", type=float, default=None, help="the real-damage segmenter's damage probability that counts (default: its own)")
+    ap.add_argument("--low-threshold", type=float, default=None, help="its hysteresis threshold: weaker pixels joined to one above the threshold count (0: none; default: its own)")
     ap.add_argument("--min-area", type=int, default=None, help="its smallest region, px at 512 (default: its own)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -87,10 +88,12 @@ def main() -> None:
     blocks: list[list[np.ndarray]] = []
     shares: dict[str, list[float]] = {}
     for weights in args.real_segmenters:
-        restorer = Restorer(real_segmenter=None if weights == "none" else weights, enhancer=None)
+        restorer = Restorer(real_segmenter=None if weights == "none" else weights, enhancer=None, backend="onnx")
         real = restorer.real_segmenter
         if real is not None and args.threshold is not None:
             real.threshold = args.threshold
+        if real is not None and args.low_threshold is not None:
+            real.low_threshold = args.low_threshold or None
         if real is not None and args.min_area is not None:
             real.min_area_at_reference = args.min_area
         table.add_column(Path(weights).parent.name if weights not in ("none", "default") else weights, justify="right")

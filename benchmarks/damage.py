@@ -25,7 +25,7 @@ Held-out photos: the bundled ones (scikit-image, scikit-learn, matplotlib) and t
    the damage, beside the aged input's, for the new defaults and (with --old-assets: a folder holding
    the previous segment.safetensors and classify.safetensors) the old ones, without an enhancer or a
    real-damage segmenter.
-`--min-areas`, `--thresholds` and `--grows` sweep the real-damage segmenter's settings (the segmenter's
+`--min-areas`, `--thresholds`, `--low-thresholds` and `--grows` sweep the real-damage segmenter's settings (the segmenter's
 when there is none) for detect, clean and restore.
 Writes OUT/damage.csv (one row per measure) and OUT/detections.png (aged / true / found / restored).
 """
@@ -221,6 +221,8 @@ def main() -> None:
     ap.add_argument("--enhancer", default="default", help="the enhance stage: default (shipped, if any), none, or a weights file")
     ap.add_argument("--min-areas", nargs="*", type=int, help="detect and clean with each smallest region of the real-damage segmenter (else the segmenter; px at 512; default: its own)")
     ap.add_argument("--thresholds", nargs="*", type=float, help="detect and clean with each damage probability that segmenter's map must reach (default: its own)")
+    ap.add_argument("--low-thresholds", nargs="*", type=float, help="with each hysteresis threshold: weaker pixels joined to one above the threshold count (0: none; default: its own)")
+    ap.add_argument("--backend", default="onnx", choices=("onnx", "torch"), help="what runs the networks (the commands' default: onnx)")
     ap.add_argument("--grows", nargs="*", type=float, help="detect, clean and restore with that segmenter's regions grown by each of these px at 512 (default: its own)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -228,15 +230,15 @@ def main() -> None:
     console.print(f"{len(photos)} held-out photos at 512x512")
     new = Restorer(
         classifier=weights_arg(args.classifier), segmenter=weights_arg(args.segmenter), enhancer=weights_arg(args.enhancer),
-        real_segmenter=weights_arg(args.real_segmenter),
+        real_segmenter=weights_arg(args.real_segmenter), backend=args.backend,
     )
     only = set(args.only or ("detect", "clean", "fills", "enhance", "restore"))
     rows: list[dict[str, object]] = []
-    settings = [(a, t, g) for a in args.min_areas or [None] for t in args.thresholds or [None] for g in args.grows or [None]]
+    settings = [(a, t, lo, g) for a in args.min_areas or [None] for t in args.thresholds or [None] for lo in args.low_thresholds or [None] for g in args.grows or [None]]
     swept = new.real_segmenter or new.segmenter
     if len(settings) > 1 and swept is not None:
         swept.net = MemoNet(swept.net)
-    for area, threshold, grow in settings:
+    for area, threshold, low, grow in settings:
         tag: dict[str, float] = {}
         if grow is not None and swept is not None:
             swept.grow_at_reference, tag["grow"] = grow, grow
@@ -244,6 +246,8 @@ def main() -> None:
             swept.min_area_at_reference, tag["min_area"] = area, float(area)
         if threshold is not None and swept is not None:
             swept.threshold, tag["threshold"] = threshold, threshold
+        if low is not None and swept is not None:
+            swept.low_threshold, tag["low_threshold"] = (low or None), low
         if "detect" in only:
             rows += [r | tag for r in detection(new, photos)]
         if "clean" in only:

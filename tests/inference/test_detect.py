@@ -134,3 +134,22 @@ def test_a_segmenters_file_carries_its_threshold_and_growth(tmp_path: Path) -> N
     assert (default.threshold, default.grow_at_reference) == (REAL_DAMAGE_THRESHOLD, REAL_DAMAGE_GROW_AT_REFERENCE)
     assert (tuned.threshold, tuned.grow_at_reference) == (0.8, 3.0)
     assert (default(x) > default.threshold).all() and not (tuned(x) > tuned.threshold).any()
+
+
+def test_hysteresis_takes_a_crack_whole_and_leaves_a_faint_lookalike(tmp_path: Path) -> None:
+    """With a low threshold (from the weights' file), pixels above it count where they join a pixel
+    above the threshold: a crack sure in its middle and faint at its ends is found whole, a line as faint
+    as those ends but nowhere sure is not. Without one, only the sure middle is found."""
+    from restoria.inference.detectors import Segmenter
+    from restoria.weights import ship
+    from conftest import detector_weights
+
+    plain = detector_weights(tmp_path, "segment", 1.0, real_damage=True)
+    prob = np.zeros((64, 64), np.float32)
+    prob[20, 5:60] = 0.6  # the crack's faint ends
+    prob[20, 25:40] = 0.95  # its sure middle
+    prob[45, 5:60] = 0.6  # a look-alike, nowhere sure
+    plain_found = Segmenter(ship(plain, tmp_path / "high.safetensors", threshold=0.85)).found(prob)
+    found = Segmenter(ship(plain, tmp_path / "hyst.safetensors", threshold=0.85, low_threshold=0.5)).found(prob)
+    assert found[20, 5:60].all() and not found[45].any() and found.sum() == 55
+    assert plain_found[20, 25:40].all() and plain_found.sum() == 15

@@ -8,10 +8,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from skimage.filters import apply_hysteresis_threshold
 
 from restoria.inference.flat import (
     MIN_LEARNED_AREA_AT_REFERENCE,
     REAL_DAMAGE_GROW_AT_REFERENCE,
+    REAL_DAMAGE_LOW_THRESHOLD,
     REAL_DAMAGE_MIN_AREA_AT_REFERENCE,
     REAL_DAMAGE_THRESHOLD,
     REFERENCE_SIZE,
@@ -42,6 +44,16 @@ class Segmenter:
         meta = self.net.meta
         self.threshold = float(meta.get("threshold", REAL_DAMAGE_THRESHOLD if self.real_damage else 0.5))
         self.grow_at_reference = float(meta.get("grow", REAL_DAMAGE_GROW_AT_REFERENCE if self.real_damage else 0.0))
+        # hysteresis: pixels down to this probability count where they join one above `threshold`
+        self.low_threshold: float | None = meta.get("low_threshold", REAL_DAMAGE_LOW_THRESHOLD if self.real_damage else None)
+
+    def found(self, prob: np.ndarray) -> np.ndarray:
+        """Its damage map (H, W) -> the damaged pixels (bool): above `threshold`, and with a
+        `low_threshold` every pixel above that one connected to such a pixel (hysteresis, as Canny's
+        edges): a crack the network is sure of in places is taken whole, a faint look-alike alone is not."""
+        if self.low_threshold is None or self.low_threshold >= self.threshold:
+            return prob > self.threshold
+        return apply_hysteresis_threshold(prob, self.low_threshold, self.threshold)
 
     def min_area(self, shape: tuple[int, int]) -> int:
         """The smallest region of its map worth keeping on a photo of this shape, in pixels."""

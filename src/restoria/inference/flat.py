@@ -22,6 +22,7 @@ MIN_LEARNED_AREA_AT_REFERENCE = 300  # a segmenter that knows the competition's 
 REAL_DAMAGE_MIN_AREA_AT_REFERENCE = 40  # one trained on real damage (chosen with benchmarks/damage.py --min-areas)
 REAL_DAMAGE_THRESHOLD = 0.5  # and the damage probability its map must reach (benchmarks/damage.py --thresholds)
 REAL_DAMAGE_GROW_AT_REFERENCE = 2  # px its found regions are grown by before the fill (benchmarks/damage.py --grows)
+REAL_DAMAGE_LOW_THRESHOLD: float | None = None  # hysteresis: weaker pixels joined to a sure one (benchmarks/damage.py --low-thresholds)
 
 
 def min_region_area(shape: tuple[int, int], at_reference: int = MIN_AREA_AT_REFERENCE, floor: int = 16) -> int:

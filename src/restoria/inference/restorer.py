@@ -193,7 +193,7 @@ class Restorer:
         if self.segmenters:
             x = self._tensor(gray)
             heard = [s for s in self.segmenters if s.real_damage or not gated]  # the gate silences polygon segmenters
-            learned = [(s(x, self.tile)[0, 0].cpu().numpy() > s.threshold, s.min_area(gray.shape), s.grow) for s in heard]
+            learned = [(s.found(s(x, self.tile)[0, 0].cpu().numpy()), s.min_area(gray.shape), s.grow) for s in heard]
         else:
             learned = [] if gated or unet_damage is None else [(unet_damage[0, 0].cpu().numpy() > 0.5, None, lambda m: m)]
         fills = all_fills(gray) if self.detector == "both" and not gated else None
