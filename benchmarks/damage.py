@@ -219,6 +219,7 @@ def main() -> None:
     ap.add_argument("--segmenter", default="default", help="the detect stage's segmenter of the competition's damage: default (shipped), none, or a weights file")
     ap.add_argument("--real-segmenter", default="default", help="the detect stage's segmenter of real damage: default (shipped), none, or a weights file")
     ap.add_argument("--enhancer", default="default", help="the enhance stage: default (shipped, if any), none, or a weights file")
+    ap.add_argument("--grain-sigma", type=float, help="the enhance stage's noise (gray levels) above which grain is taken out (0: never; default: restoria.inference.grain.GRAIN_SIGMA)")
     ap.add_argument("--min-areas", nargs="*", type=int, help="detect and clean with each smallest region of the real-damage segmenter (else the segmenter; px at 512; default: its own)")
     ap.add_argument("--thresholds", nargs="*", type=float, help="detect and clean with each damage probability that segmenter's map must reach (default: its own)")
     ap.add_argument("--low-thresholds", nargs="*", type=float, help="with each hysteresis threshold: weaker pixels joined to one above the threshold count (0: none; default: its own)")
@@ -232,6 +233,8 @@ def main() -> None:
         classifier=weights_arg(args.classifier), segmenter=weights_arg(args.segmenter), enhancer=weights_arg(args.enhancer),
         real_segmenter=weights_arg(args.real_segmenter), backend=args.backend,
     )
+    if args.grain_sigma is not None and new.enhancer is not None:
+        new.enhancer.grain_sigma = args.grain_sigma or None
     only = set(args.only or ("detect", "clean", "fills", "enhance", "restore"))
     rows: list[dict[str, object]] = []
     settings = [(a, t, lo, g) for a in args.min_areas or [None] for t in args.thresholds or [None] for lo in args.low_thresholds or [None] for g in args.grows or [None]]

@@ -1,5 +1,6 @@
-"""The enhance stage: the trained enhancer over a whole photo (grain, blur, JPEG blocks and fading out),
-between detect and fill, on torch or on its onnxruntime twin.
+"""The enhance stage: grain measured and taken out where there is some (restoria.inference.grain), then
+the trained enhancer over the whole photo (its levels: fading), between detect and fill, on torch or
+on its onnxruntime twin.
 
 It works on luma: a gray photo is enhanced as it is; a colour photo that keeps its colours gets the
 luma correction added to each channel, so its chroma stays its own. A clean photo passes through
@@ -16,6 +17,7 @@ import numpy as np
 import torch
 
 from restoria.imaging import to_gray, to_tensor
+from restoria.inference.grain import GRAIN_SIGMA, noise_sigma, remove_grain
 from restoria.inference.net import EnhancerNet
 from restoria.inference.tiling import run_tiled
 from restoria.models.enhancer.levels import VIEW, photo_view
@@ -28,13 +30,19 @@ MIN_CHANGE = 3.0
 class PhotoEnhancer:
     """The enhance stage: uint8 gray (H, W) or RGB (H, W, 3) in, the same shape out."""
 
-    def __init__(self, weights: str | Path, device: str = "cpu", backend: str = "torch", tile: int | None = 1024, min_change: float = MIN_CHANGE) -> None:
-        """`backend` "onnx" runs the network on onnxruntime (`weights` may then be an exported `.onnx`)."""
+    def __init__(
+        self, weights: str | Path, device: str = "cpu", backend: str = "torch", tile: int | None = 1024, min_change: float = MIN_CHANGE,
+        grain_sigma: float | None = GRAIN_SIGMA,
+    ) -> None:
+        """`backend` "onnx" runs the network on onnxruntime (`weights` may then be an exported `.onnx`);
+        `grain_sigma` None leaves grain alone."""
         from restoria.inference.onnx_nets import OnnxEnhancer, load_net
 
         self.net: EnhancerNet = load_net(weights, backend, device, OnnxEnhancer)
         self.device, self.tile, self.min_change = device, tile, min_change
         self.last_change = 0.0  # the mean correction of the last photo, in gray levels
+        self.grain_sigma = grain_sigma
+        self.last_noise = 0.0  # the last photo's measured noise, in gray levels
 
     @torch.inference_mode()
     def correction(self, gray: np.ndarray, damage: np.ndarray | None = None) -> np.ndarray:
@@ -60,11 +68,21 @@ class PhotoEnhancer:
         return torch.from_numpy(filled).float().div(255)[None, None].to(view.device)
 
     def __call__(self, image: np.ndarray, damage: np.ndarray | None = None) -> np.ndarray:
-        """`damage` (>0): the detect stage's mask, left out of what the levels are read from."""
+        """`damage` (>0): the detect stage's mask, left out of what the levels are read from. Grain
+        goes first (restoria.inference.grain), when the photo measures noisier than `grain_sigma`."""
         gray = image if image.ndim == 2 else to_gray(image)
+        self.last_noise = noise_sigma(gray)
+        if self.grain_sigma is not None and self.last_noise > self.grain_sigma:
+            image = remove_grain(image, self.last_noise)
+            gray = image if image.ndim == 2 else to_gray(image)
         delta = self.correction(gray, damage)
         self.last_change = float(np.abs(delta).mean())
         if self.last_change < self.min_change:
             return image
         out = image.astype(np.float32) + (delta if image.ndim == 2 else delta[..., None])
         return np.clip(out, 0, 255).round().astype(np.uint8)
+
+    @property
+    def removed_grain(self) -> bool:
+        """Whether the last photo was denoised."""
+        return self.grain_sigma is not None and self.last_noise > self.grain_sigma

@@ -290,6 +290,8 @@ class Restorer:
                 gray = to_gray(keep)
             else:
                 gray = self.enhancer(gray, damaged)
+            if self.enhancer.removed_grain:
+                notes.append(f"enhanced: grain taken out (noise measured at {self.enhancer.last_noise:.1f} gray levels; --enhancer none leaves it)")
             if self.enhancer.last_change >= self.enhancer.min_change:
                 notes.append(f"enhanced: its levels (fading) corrected, a mean change of {self.enhancer.last_change:.1f} gray levels (--enhancer none leaves it as it is)")
         enhanced = keep if keep is not None else gray
