@@ -14,7 +14,8 @@ Held-out photos: the bundled ones (scikit-image, scikit-learn, matplotlib) and t
    recall, IoU (restoria.metrics.damage) of the detect stage as `restore` runs it (classifier gate,
    segmenter, flat-fill detection);
 2. clean photos: the share of pixels found damaged, on untouched photos and on photos with global ageing
-   only (grain, fading, ... are not damage);
+   only (grain, fading, ... are not damage); and damaged or clean as `restoria classify` answers, for
+   clean, globally aged, mixture-aged and competition-damaged photos (`--only classify`);
 3. fills, per kind, given the TRUE mask: luma PSNR/SSIM inside the damage against the clean photo, for
    FSR, Navier-Stokes, Telea and the restorer's U-Net #1;
 4. enhance: luma PSNR/SSIM and an LPIPS-style feature distance (restoria.models.pretrained.
@@ -49,6 +50,7 @@ from restoria.data.base import layout_rows
 from restoria.data.damage import apply_damage
 from restoria.fill import METHODS, classical_fill_image
 from restoria.imaging import to_gray
+from restoria.inference.flat import REAL_DAMAGE_SHARE
 from restoria.inference.restorer import Restorer
 from restoria.io import read_image, write_csv
 from restoria.metrics.damage import luma_scores, tolerant_f1
@@ -99,6 +101,28 @@ def clean_area(restorer: Restorer, photos: list[np.ndarray]) -> list[dict[str, o
             found, _ = restorer.detect(restorer.colour_mode(image)[0])
             area.append((found > 0).mean())
         rows.append({"measure": "clean area", "case": name, "found_area": float(np.mean(area)), "photos_with_any": float(np.mean([a > 0 for a in area]))})
+    return rows
+
+
+def classification(restorer: Restorer, photos: list[np.ndarray]) -> list[dict[str, object]]:
+    """Damaged or clean, as `restoria classify` answers (the classifier's P(damaged) >= 0.5, or the
+    real-damage segmenter finding at least REAL_DAMAGE_SHARE of the photo), and each half alone: the
+    share of photos called damaged, per case (on clean and globally aged photos that is the false alarm
+    rate; on damaged ones the detection rate)."""
+    cases: dict[str, AgeingConfig | None] = {
+        "clean": AgeingConfig(damage={}, ageing={}), "global ageing only": AgeingConfig(damage={}, min_global=1),
+        "mixture": AgeingConfig(), "competition": None,
+    }
+    rows = []
+    for name, cfg in track(cases.items(), description="classify", console=console):
+        votes = []
+        for i, rgb in enumerate(photos):
+            rng = np.random.default_rng([SEED, 5, i])
+            gray = apply_damage(to_gray(rgb), rng)[0] if cfg is None else to_gray(age_photo(rgb, rng, cfg).image)
+            by_classifier = restorer.classifier is not None and restorer.classifier(gray) >= restorer.threshold
+            by_segmenter = restorer.real_segmenter is not None and restorer.real_segmenter.regions(gray).mean() >= REAL_DAMAGE_SHARE
+            votes.append({"classifier": float(by_classifier), "real_segmenter": float(by_segmenter), "either": float(by_classifier or by_segmenter)})
+        rows.append({"measure": "called damaged", "case": name, **mean(votes)})
     return rows
 
 
@@ -214,7 +238,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("data/train512"))
     ap.add_argument("--photos", type=int, default=40)
     ap.add_argument("--old-assets", type=Path, help="folder with the previous segment.safetensors and classify.safetensors")
-    ap.add_argument("--only", nargs="*", choices=("detect", "clean", "fills", "enhance", "restore"))
+    ap.add_argument("--only", nargs="*", choices=("detect", "clean", "classify", "fills", "enhance", "restore"))
     ap.add_argument("--classifier", default="default", help="the detect stage's classifier gate: default (shipped), none, or a weights file")
     ap.add_argument("--segmenter", default="default", help="the detect stage's segmenter of the competition's damage: default (shipped), none, or a weights file")
     ap.add_argument("--real-segmenter", default="default", help="the detect stage's segmenter of real damage: default (shipped), none, or a weights file")
@@ -235,7 +259,7 @@ def main() -> None:
     )
     if args.grain_sigma is not None and new.enhancer is not None:
         new.enhancer.grain_sigma = args.grain_sigma or None
-    only = set(args.only or ("detect", "clean", "fills", "enhance", "restore"))
+    only = set(args.only or ("detect", "clean", "classify", "fills", "enhance", "restore"))
     rows: list[dict[str, object]] = []
     settings = [(a, t, lo, g) for a in args.min_areas or [None] for t in args.thresholds or [None] for lo in args.low_thresholds or [None] for g in args.grows or [None]]
     swept = new.real_segmenter or new.segmenter
@@ -261,6 +285,8 @@ def main() -> None:
                 old = args.old_assets
                 restorers["old"] = Restorer(segmenter=old / "segment.safetensors", classifier=old / "classify.safetensors", enhancer=None, real_segmenter=None)
             rows += [r | tag for r in pipeline(restorers, photos, args.out)]
+    if "classify" in only:
+        rows += classification(new, photos)
     if "fills" in only:
         rows += fills(photos)
     if "enhance" in only:

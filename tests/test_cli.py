@@ -117,3 +117,32 @@ def test_classify_on_onnxruntime_gives_the_torch_probabilities(tmp_path: Path, r
         answers[backend] = {Path(a["path"]).name: a["p"] for a in map(json.loads, res.stdout.splitlines())}
     assert answers["onnx"] == pytest.approx(answers["torch"], abs=1e-4)
     assert answers["torch"]["damaged.png"] > 0.5 > answers["torch"]["clean.png"], answers
+
+
+def test_classify_calls_photos_with_real_damage_damaged(tmp_path: Path, photos: dict[str, np.ndarray], runner) -> None:
+    """Cracks and a torn edge from the ageing model, which the polygon classifier never saw: the
+    real-damage segmenter finds them, so `classify` calls those photos damaged and their clean originals
+    clean; with `--real-segmenter none` the answer is the classifier's alone."""
+    import cv2
+
+    from restoria.data.ageing import AgeingConfig, age_photo
+    from restoria.inference.flat import REAL_DAMAGE_SHARE
+
+    for name in ("chelsea", "coffee"):
+        rgb = cv2.resize(photos[name], (512, 512), interpolation=cv2.INTER_AREA)
+        Image.fromarray(rgb).save(tmp_path / f"{name}-clean.png")
+        for kind, seed in (("crack", 1), ("tear", 2)):
+            aged = age_photo(rgb, np.random.default_rng(seed), AgeingConfig(damage={kind: 1.0}, min_damages=1, max_damages=1, ageing={}))
+            Image.fromarray(aged.image).save(tmp_path / f"{name}-{kind}.png")
+    answers = {}
+    for real in ("default", "none"):
+        res = invoke(runner, "classify", tmp_path, "--real-segmenter", real)
+        assert res.exit_code == 0, res.stderr
+        answers[real] = {Path(a["path"]).stem: a for a in map(json.loads, res.stdout.splitlines())}
+    for stem, a in answers["default"].items():
+        if stem.endswith("clean"):
+            assert not a["damaged"] and a["real_damage"] < REAL_DAMAGE_SHARE, (stem, a)
+        else:
+            assert a["damaged"] and a["real_damage"] >= REAL_DAMAGE_SHARE, (stem, a)
+    for stem, a in answers["none"].items():
+        assert a["real_damage"] == 0 and a["damaged"] == (a["p"] >= 0.5) and a["p"] == answers["default"][stem]["p"], (stem, a)

@@ -430,29 +430,44 @@ def classify(
     inputs: list[Path] = typer.Argument(..., help="photos: files or folders"),
     weights: Optional[Path] = typer.Option(None, "--weights", help="classifier weights (default: the shipped one)"),
     threshold: float = typer.Option(0.5, help="P(damaged) at which a photo counts as damaged"),
+    real_segmenter: str = typer.Option(
+        "default", "--real-segmenter", help="segmenter of real prints' damage (scratches, cracks, dust, tears): weights, 'default' (the shipped one) or 'none' (the classifier alone)"
+    ),
+    min_share: Optional[float] = typer.Option(None, "--min-share", help="share of the photo the real-damage segmenter must find for the photo to count as damaged (default: restoria.inference.flat.REAL_DAMAGE_SHARE, 0.005)"),
     backend: str = typer.Option(BACKEND, help=NET_BACKEND_HELP),
 ) -> None:
-    """Is each photo damaged? One JSON line per photo: {"path", "damaged", "p"}."""
+    """Is each photo damaged? One JSON line per photo: {"path", "damaged", "p", "real_damage"}. `p` is the
+    classifier's P(damaged), which knows the competition's polygons; `real_damage` the share of the photo
+    the real-damage segmenter finds (scratches, cracks, dust, tears). Damaged: p >= --threshold or
+    real_damage >= --min-share."""
     from restoria.imaging import to_gray
-    from restoria.inference.detectors import DamageClassifier
+    from restoria.inference.detectors import DamageClassifier, Segmenter
+    from restoria.inference.flat import REAL_DAMAGE_SHARE
+    from restoria.inference.restorer import REAL_SEGMENTER, shipped_or
     from restoria.io import list_images, read_image
     from restoria.weights import default_weights
 
     path = weights or default_weights("classify.safetensors")
     try:
         model = DamageClassifier(path, backend=backend)
+        real_path = None if real_segmenter.lower() == "none" else shipped_or(real_segmenter, REAL_SEGMENTER)
+        real = Segmenter(real_path, backend=backend) if real_path else None
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
     except ValueError as exc:
         fail(str(exc))
+    min_share = REAL_DAMAGE_SHARE if min_share is None else min_share
     errors = []
     for f in list_images(inputs):
         try:
-            p = model(to_gray(read_image(f, "RGB")))
+            gray = to_gray(read_image(f, "RGB"))
         except InputError as exc:
             errors.append(exc)
             continue
-        print(json.dumps({"path": str(f), "damaged": p >= threshold, "p": round(p, 6)}), flush=True)
+        p = model(gray)
+        share = float(real.regions(gray).mean()) if real else 0.0
+        answer = {"path": str(f), "damaged": p >= threshold or share >= min_share, "p": round(p, 6), "real_damage": round(share, 6)}
+        print(json.dumps(answer), flush=True)
     report_errors(errors)
     if errors:
         raise typer.Exit(2)

@@ -94,10 +94,10 @@ def test_classify_command(tmp_path: Path, photos: dict[str, np.ndarray], runner)
     Image.fromarray(photos["coffee"]).save(tmp_path / "a.png")
     (tmp_path / "broken.png").write_bytes(b"not an image")
     weights = detector_weights(tmp_path, "classify", 10.0)
-    res = invoke(runner, "classify", tmp_path / "a.png", tmp_path / "broken.png", "--weights", weights)
+    res = invoke(runner, "classify", tmp_path / "a.png", tmp_path / "broken.png", "--weights", weights, "--real-segmenter", "none")
     assert res.exit_code == 2
     lines = [json.loads(line) for line in res.stdout.splitlines()]
-    assert lines == [{"path": str(tmp_path / "a.png"), "damaged": True, "p": round(1 / (1 + np.exp(-10.0)), 6)}]
+    assert lines == [{"path": str(tmp_path / "a.png"), "damaged": True, "p": round(1 / (1 + np.exp(-10.0)), 6), "real_damage": 0.0}]
     assert "broken.png" in res.stderr
 
 

@@ -18,6 +18,7 @@ from restoria.inference.flat import (
     REAL_DAMAGE_THRESHOLD,
     REFERENCE_SIZE,
     min_region_area,
+    unflat_regions,
 )
 from restoria.inference.net import ClassifierNet, SegmenterNet
 
@@ -54,6 +55,12 @@ class Segmenter:
         if self.low_threshold is None or self.low_threshold >= self.threshold:
             return prob > self.threshold
         return apply_hysteresis_threshold(prob, self.low_threshold, self.threshold)
+
+    def regions(self, gray: np.ndarray, tile: int | None = 1024) -> np.ndarray:
+        """What it finds on a uint8 gray photo on its own (bool): its damage outside flat fills, in regions
+        of at least `min_area`, grown; what `restore` fills where no other detector speaks."""
+        found = self.found(self(torch.from_numpy(gray).float().div(255)[None, None].to(self.device), tile)[0, 0].cpu().numpy())
+        return self.grow(unflat_regions(gray, found, self.min_area(gray.shape)))
 
     def min_area(self, shape: tuple[int, int]) -> int:
         """The smallest region of its map worth keeping on a photo of this shape, in pixels."""

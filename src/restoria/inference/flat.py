@@ -23,6 +23,7 @@ REAL_DAMAGE_MIN_AREA_AT_REFERENCE = 40  # one trained on real damage (chosen wit
 REAL_DAMAGE_THRESHOLD = 0.5  # and the damage probability its map must reach (benchmarks/damage.py --thresholds)
 REAL_DAMAGE_GROW_AT_REFERENCE = 2  # px its found regions are grown by before the fill (benchmarks/damage.py --grows)
 REAL_DAMAGE_LOW_THRESHOLD: float | None = None  # hysteresis: weaker pixels joined to a sure one (benchmarks/damage.py --low-thresholds)
+REAL_DAMAGE_SHARE = 0.005  # the share of a photo it must find for `classify` to call the photo damaged (chosen on 40 val photos; benchmarks/damage.py --only classify)
 
 
 def min_region_area(shape: tuple[int, int], at_reference: int = MIN_AREA_AT_REFERENCE, floor: int = 16) -> int:
