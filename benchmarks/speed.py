@@ -16,7 +16,8 @@ other photos: its score change against fp32 is printed beside it), the default F
 `--fill telea`; and the changes: onnxruntime over torch, windowed classical fills over whole-photo
 ones (`restoria.fill.fill_in_windows`), the batched FSR (`restoria.fsr`) over OpenCV's.
 
-    python benchmarks/speed.py --photos 20 --rounds 2 --threads 2 --int8-static   # README's table
+    python benchmarks/speed.py --photos 20 --rounds 2 --threads 2                 # README's table
+    python benchmarks/speed.py --photos 20 --rounds 2 --threads 2 --int8-static   # + int8 (measured, not offered)
 """
 
 from __future__ import annotations
