@@ -243,7 +243,7 @@ def main() -> None:
     ap.add_argument("--segmenter", default="default", help="the detect stage's segmenter of the competition's damage: default (shipped), none, or a weights file")
     ap.add_argument("--real-segmenter", default="default", help="the detect stage's segmenter of real damage: default (shipped), none, or a weights file")
     ap.add_argument("--enhancer", default="default", help="the enhance stage: default (shipped, if any), none, or a weights file")
-    ap.add_argument("--grain-sigma", type=float, help="the enhance stage's noise (gray levels) above which grain is taken out (0: never; default: restoria.inference.grain.GRAIN_SIGMA)")
+    ap.add_argument("--grain-sigma", type=float, help="the enhance stage's fine-grain gate in gray levels (0: no grain taken out at all, fine or clumped; default: restoria.inference.grain.GRAIN_SIGMA)")
     ap.add_argument("--min-areas", nargs="*", type=int, help="detect and clean with each smallest region of the real-damage segmenter (else the segmenter; px at 512; default: its own)")
     ap.add_argument("--thresholds", nargs="*", type=float, help="detect and clean with each damage probability that segmenter's map must reach (default: its own)")
     ap.add_argument("--low-thresholds", nargs="*", type=float, help="with each hysteresis threshold: weaker pixels joined to one above the threshold count (0: none; default: its own)")

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from restoria.imaging import to_gray, to_tensor
-from restoria.inference.grain import GRAIN_SIGMA, noise_sigma, remove_grain
+from restoria.inference.grain import GRAIN_SIGMA, take_out_grain
 from restoria.inference.net import EnhancerNet
 from restoria.inference.tiling import run_tiled
 from restoria.models.enhancer.levels import VIEW, photo_view
@@ -35,14 +35,14 @@ class PhotoEnhancer:
         grain_sigma: float | None = GRAIN_SIGMA,
     ) -> None:
         """`backend` "onnx" runs the network on onnxruntime (`weights` may then be an exported `.onnx`);
-        `grain_sigma` None leaves grain alone."""
+        `grain_sigma` (the fine-grain gate, restoria.inference.grain) None leaves grain alone."""
         from restoria.inference.onnx_nets import OnnxEnhancer, load_net
 
         self.net: EnhancerNet = load_net(weights, backend, device, OnnxEnhancer)
         self.device, self.tile, self.min_change = device, tile, min_change
         self.last_change = 0.0  # the mean correction of the last photo, in gray levels
         self.grain_sigma = grain_sigma
-        self.last_noise = 0.0  # the last photo's measured noise, in gray levels
+        self.last_noise = 0.0  # the last photo's measured noise, in gray levels (0: no grain taken out)
 
     @torch.inference_mode()
     def correction(self, gray: np.ndarray, damage: np.ndarray | None = None) -> np.ndarray:
@@ -71,9 +71,9 @@ class PhotoEnhancer:
         """`damage` (>0): the detect stage's mask, left out of what the levels are read from. Grain
         goes first (restoria.inference.grain), when the photo measures noisier than `grain_sigma`."""
         gray = image if image.ndim == 2 else to_gray(image)
-        self.last_noise = noise_sigma(gray)
-        if self.grain_sigma is not None and self.last_noise > self.grain_sigma:
-            image = remove_grain(image, self.last_noise)
+        self.last_noise = 0.0
+        if self.grain_sigma is not None:
+            image, self.last_noise = take_out_grain(image, gray, self.grain_sigma)
             gray = image if image.ndim == 2 else to_gray(image)
         delta = self.correction(gray, damage)
         self.last_change = float(np.abs(delta).mean())
@@ -85,4 +85,4 @@ class PhotoEnhancer:
     @property
     def removed_grain(self) -> bool:
         """Whether the last photo was denoised."""
-        return self.grain_sigma is not None and self.last_noise > self.grain_sigma
+        return self.last_noise > 0
