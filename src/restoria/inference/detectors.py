@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from skimage.filters import apply_hysteresis_threshold
 
+from restoria.imaging import to_tensor
 from restoria.inference.flat import (
     MIN_LEARNED_AREA_AT_REFERENCE,
     REAL_DAMAGE_GROW_AT_REFERENCE,
@@ -59,7 +60,7 @@ class Segmenter:
     def regions(self, gray: np.ndarray, tile: int | None = 1024) -> np.ndarray:
         """What it finds on a uint8 gray photo on its own (bool): its damage outside flat fills, in regions
         of at least `min_area`, grown; what `restore` fills where no other detector speaks."""
-        found = self.found(self(torch.from_numpy(gray).float().div(255)[None, None].to(self.device), tile)[0, 0].cpu().numpy())
+        found = self.found(self(to_tensor(gray)[None].to(self.device), tile)[0, 0].cpu().numpy())
         return self.grow(unflat_regions(gray, found, self.min_area(gray.shape)))
 
     def min_area(self, shape: tuple[int, int]) -> int:
@@ -103,7 +104,6 @@ class DamageClassifier:
     def __call__(self, gray: np.ndarray) -> float:
         """uint8 gray (H, W) -> P(damaged)."""
         from restoria.data.transforms import resize
-        from restoria.imaging import to_tensor
 
         x = resize(to_tensor(gray), self.size, self.size)[None].to(self.device)
         return float(self.net.predict_proba(x.expand(-1, self.in_channels, -1, -1))[0])
