@@ -21,7 +21,6 @@ import torch
 from segmentation_models_pytorch.encoders import get_encoder
 from torch import nn
 
-from restoria.models.classifier.sizing import input_side
 from restoria.models.pretrained import has_pypi_imagenet, load_imagenet
 from restoria.models.unet import load_encoder_weights
 
