@@ -78,6 +78,7 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=None, help="the real-damage segmenter's damage probability that counts (default: its own)")
     ap.add_argument("--low-threshold", type=float, default=None, help="its hysteresis threshold: weaker pixels joined to one above the threshold count (0: none; default: its own)")
     ap.add_argument("--min-area", type=int, default=None, help="its smallest region, px at 512 (default: its own)")
+    ap.add_argument("--views", type=int, default=None, help="the mirrored / rotated views its map is averaged over: 1, 2, 4 or 8 (default: its own)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -90,6 +91,8 @@ def main() -> None:
     for weights in args.real_segmenters:
         restorer = Restorer(real_segmenter=None if weights == "none" else weights, enhancer=None, backend="onnx")
         real = restorer.real_segmenter
+        if real is not None and args.views is not None:  # first: it sets the threshold that goes with it
+            real.use_views(args.views)
         if real is not None and args.threshold is not None:
             real.threshold = args.threshold
         if real is not None and args.low_threshold is not None:

@@ -17,6 +17,7 @@ photos by default, or a prepared split), for each weights file given (the shippe
 
     python benchmarks/colour.py --out runs/colour
     python benchmarks/colour.py --data data/train512 --split val --out runs/colour-val
+    python benchmarks/colour.py --data data/train512 --split val --limit 36 --cases toned --out runs/colour-val
     python benchmarks/colour.py --out runs/colour --weights old=runs/old-restore.safetensors new=src/restoria/assets/restore.safetensors
 """
 
@@ -41,6 +42,9 @@ from restoria.models.pretrained import ImageNetFeatures
 from restoria.weights import default_weights
 
 
+EXTRA_CASES = ("colour", "toned")  # measured beside the gray case, which always is
+
+
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)) if a.size else 0.0
     return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
@@ -50,6 +54,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     held_out_arguments(ap)
     ap.add_argument("--limit", type=int, help="only the first N photos")
+    ap.add_argument("--backend", default="onnx", choices=("onnx", "torch"), help="what runs the networks (the commands' default: onnx)")
+    ap.add_argument("--cases", nargs="*", choices=EXTRA_CASES, default=list(EXTRA_CASES), help="the cases measured beside the gray one")
     args = ap.parse_args()
 
     data, split = held_out_data(args)
@@ -72,7 +78,7 @@ def main() -> None:
         toned_table.add_column(col)
 
     for name, path in weights.items():
-        restorer = Restorer([path])
+        restorer = Restorer([path], backend=args.backend)
         outs, score = [], CompetitionScore()
         for gray, gt, mask in track(photos, description=f"{name}: gray"):
             out = restorer(gray).restored
@@ -86,30 +92,43 @@ def main() -> None:
             f"{frechet_distance(features(outs), true_features):.1f}",
         )
 
-        outside, inside, judged = [], [], []
-        for gray, gt, mask in track(photos, description=f"{name}: colour"):
-            painted = np.where(mask[..., None], gray[..., None], gt)
-            out = restorer(painted).restored
-            outside.append(psnr(out[~mask], gt[~mask]))
-            inside.append(psnr(out[mask], gt[mask]))
-            judged.append(colour_mode(painted) == "colour")
-        finite = [p for p in outside if np.isfinite(p)]
-        outside_text = "inf (untouched)" if not finite else f"{np.mean(finite):.2f} ({len(outside) - len(finite)} untouched)"
-        keep_table.add_row(name, outside_text, f"{np.mean(inside):.2f}", f"{np.mean(judged):.0%}")
+        if "colour" in args.cases:
+            keep_table.add_row(name, *colour_kept(restorer, photos, name))
+        if "toned" in args.cases:
+            toned_table.add_row(name, *toned_hues(restorer, photos, name))
+    Console().print(gray_table, *(t for case, t in zip(EXTRA_CASES, (keep_table, toned_table)) if case in args.cases))
 
-        cells, mono = [], []
-        for toning, (dark, light) in TONES.items():
-            hist_out, hist_print = [], []
-            for gray, gt, mask in track(photos, description=f"{name}: {toning}"):
-                toned = tone(gray, dark, light)
-                hist_out.append(hist_similarity(gt, restorer(toned).restored))
-                hist_print.append(hist_similarity(gt, toned))
-                mono.append(colour_mode(toned) != "colour")
-            cells.append(f"{np.nanmean(hist_out):.3f} ({np.nanmean(hist_print):.3f})")
-        toned_table.add_row(name, *cells, f"{np.mean(mono):.0%}")
 
-    console = Console()
-    console.print(gray_table, keep_table, toned_table)
+Photos = list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # (damaged gray, true colour, damage mask)
+
+
+def colour_kept(restorer: Restorer, photos: Photos, name: str) -> list[str]:
+    """Colour photos with the damage painted in: PSNR outside and inside the damage, share judged colour."""
+    outside, inside, judged = [], [], []
+    for gray, gt, mask in track(photos, description=f"{name}: colour"):
+        painted = np.where(mask[..., None], gray[..., None], gt)
+        out = restorer(painted).restored
+        outside.append(psnr(out[~mask], gt[~mask]))
+        inside.append(psnr(out[mask], gt[mask]))
+        judged.append(colour_mode(painted) == "colour")
+    finite = [p for p in outside if np.isfinite(p)]
+    outside_text = "inf (untouched)" if not finite else f"{np.mean(finite):.2f} ({len(outside) - len(finite)} untouched)"
+    return [outside_text, f"{np.mean(inside):.2f}", f"{np.mean(judged):.0%}"]
+
+
+def toned_hues(restorer: Restorer, photos: Photos, name: str) -> list[str]:
+    """Toned prints of the damaged gray: the output's hue term against the original colours, per toning
+    (the print's own in brackets), and the share judged monochrome."""
+    cells, mono = [], []
+    for toning, (dark, light) in TONES.items():
+        hist_out, hist_print = [], []
+        for gray, gt, mask in track(photos, description=f"{name}: {toning}"):
+            toned = tone(gray, dark, light)
+            hist_out.append(hist_similarity(gt, restorer(toned).restored))
+            hist_print.append(hist_similarity(gt, toned))
+            mono.append(colour_mode(toned) != "colour")
+        cells.append(f"{np.nanmean(hist_out):.3f} ({np.nanmean(hist_print):.3f})")
+    return [*cells, f"{np.mean(mono):.0%}"]
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ Held-out photos: the bundled ones (scikit-image, scikit-learn, matplotlib) and t
    the damage, beside the aged input's, for the new defaults and (with --old-assets: a folder holding
    the previous segment.safetensors and classify.safetensors) the old ones, without an enhancer or a
    real-damage segmenter.
-`--min-areas`, `--thresholds`, `--low-thresholds` and `--grows` sweep the real-damage segmenter's settings (the segmenter's
+`--min-areas`, `--thresholds`, `--low-thresholds`, `--grows` and `--views` sweep the real-damage segmenter's settings (the segmenter's
 when there is none) for detect, clean and restore.
 Writes OUT/damage.csv (one row per measure) and OUT/detections.png (aged / true / found / restored).
 """
@@ -248,6 +248,7 @@ def main() -> None:
     ap.add_argument("--thresholds", nargs="*", type=float, help="detect and clean with each damage probability that segmenter's map must reach (default: its own)")
     ap.add_argument("--low-thresholds", nargs="*", type=float, help="with each hysteresis threshold: weaker pixels joined to one above the threshold count (0: none; default: its own)")
     ap.add_argument("--backend", default="onnx", choices=("onnx", "torch"), help="what runs the networks (the commands' default: onnx)")
+    ap.add_argument("--views", nargs="*", type=int, help="with that segmenter's map averaged over each number of mirrored / rotated views (1, 2, 4, 8; default: its own)")
     ap.add_argument("--grows", nargs="*", type=float, help="detect, clean and restore with that segmenter's regions grown by each of these px at 512 (default: its own)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -261,12 +262,18 @@ def main() -> None:
         new.enhancer.grain_sigma = args.grain_sigma or None
     only = set(args.only or ("detect", "clean", "classify", "fills", "enhance", "restore"))
     rows: list[dict[str, object]] = []
-    settings = [(a, t, lo, g) for a in args.min_areas or [None] for t in args.thresholds or [None] for lo in args.low_thresholds or [None] for g in args.grows or [None]]
+    settings = [
+        (a, t, lo, g, v) for a in args.min_areas or [None] for t in args.thresholds or [None] for lo in args.low_thresholds or [None]
+        for g in args.grows or [None] for v in args.views or [None]
+    ]
     swept = new.real_segmenter or new.segmenter
     if len(settings) > 1 and swept is not None:
         swept.net = MemoNet(swept.net)
-    for area, threshold, low, grow in settings:
+    for area, threshold, low, grow, views in settings:
         tag: dict[str, float] = {}
+        if views is not None and swept is not None:  # first: it sets the threshold that goes with it
+            swept.use_views(views)
+            tag["views"] = float(views)
         if grow is not None and swept is not None:
             swept.grow_at_reference, tag["grow"] = grow, grow
         if area is not None and swept is not None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from restoria.data.damage import DamageConfig, apply_damage
 from restoria.inference.flat import flat_regions
@@ -119,11 +120,12 @@ def test_real_damage_regions_grow_with_the_photo() -> None:
 
 def test_a_segmenters_file_carries_its_threshold_and_growth(tmp_path: Path) -> None:
     """Weights shipped with the threshold and growth a benchmark chose for them use those; without, a
-    real-damage segmenter takes the defaults."""
+    real-damage segmenter takes the defaults. Its map is averaged over REAL_DAMAGE_VIEWS views by
+    default, with the threshold for averaged maps; over one view the file's single-view one counts."""
     import torch
 
     from restoria.inference.detectors import Segmenter
-    from restoria.inference.flat import REAL_DAMAGE_GROW_AT_REFERENCE, REAL_DAMAGE_THRESHOLD
+    from restoria.inference.flat import REAL_DAMAGE_GROW_AT_REFERENCE, REAL_DAMAGE_THRESHOLD, REAL_DAMAGE_VIEWS, REAL_DAMAGE_VIEWS_THRESHOLD
     from restoria.weights import ship
     from conftest import detector_weights
 
@@ -131,9 +133,17 @@ def test_a_segmenters_file_carries_its_threshold_and_growth(tmp_path: Path) -> N
     chosen = ship(plain, tmp_path / "chosen.safetensors", threshold=0.8, grow=3)
     x = torch.full((1, 1, 64, 64), 0.5)
     default, tuned = Segmenter(plain), Segmenter(chosen)
+    assert default.views == tuned.views == REAL_DAMAGE_VIEWS > 1
+    assert (default.threshold, default.grow_at_reference) == (REAL_DAMAGE_VIEWS_THRESHOLD, REAL_DAMAGE_GROW_AT_REFERENCE)
+    for seg in (default, tuned):
+        seg.use_views(1)
     assert (default.threshold, default.grow_at_reference) == (REAL_DAMAGE_THRESHOLD, REAL_DAMAGE_GROW_AT_REFERENCE)
     assert (tuned.threshold, tuned.grow_at_reference) == (0.8, 3.0)
     assert (default(x) > default.threshold).all() and not (tuned(x) > tuned.threshold).any()
+    averaged = Segmenter(ship(plain, tmp_path / "averaged.safetensors", threshold=0.8, views=2, views_threshold=0.6))
+    assert (averaged.views, averaged.threshold) == (2, 0.6)
+    with pytest.raises(ValueError, match="views must be one of"):
+        averaged.use_views(3)
 
 
 def test_hysteresis_takes_a_crack_whole_and_leaves_a_faint_lookalike(tmp_path: Path) -> None:
@@ -149,7 +159,29 @@ def test_hysteresis_takes_a_crack_whole_and_leaves_a_faint_lookalike(tmp_path: P
     prob[20, 5:60] = 0.6  # the crack's faint ends
     prob[20, 25:40] = 0.95  # its sure middle
     prob[45, 5:60] = 0.6  # a look-alike, nowhere sure
-    plain_found = Segmenter(ship(plain, tmp_path / "high.safetensors", threshold=0.85)).found(prob)
-    found = Segmenter(ship(plain, tmp_path / "hyst.safetensors", threshold=0.85, low_threshold=0.5)).found(prob)
+    plain_found = Segmenter(ship(plain, tmp_path / "high.safetensors", threshold=0.85, views=1)).found(prob)
+    found = Segmenter(ship(plain, tmp_path / "hyst.safetensors", threshold=0.85, low_threshold=0.5, views=1)).found(prob)
     assert found[20, 5:60].all() and not found[45].any() and found.sum() == 55
     assert plain_found[20, 25:40].all() and plain_found.sum() == 15
+
+
+def test_a_segmenters_views_average_its_maps_of_the_mirrored_photo(photos: dict[str, np.ndarray]) -> None:
+    """With `views` 4 the shipped real-damage segmenter's map is the mean of its maps of the photo and of
+    its three mirror images, each mirrored back; the photo itself is not square."""
+    import torch
+
+    from restoria.imaging import to_tensor
+    from restoria.inference.detectors import Segmenter
+    from restoria.inference.flat import REAL_DAMAGE_VIEWS
+    from restoria.weights import default_weights
+
+    seg = Segmenter(default_weights("segment_real.safetensors"))
+    assert seg.views == REAL_DAMAGE_VIEWS
+    gray = cv2.resize(cv2.cvtColor(photos["astronaut"], cv2.COLOR_RGB2GRAY), (192, 128), interpolation=cv2.INTER_AREA)
+    x = to_tensor(gray)[None]
+    seg.views = 1
+    mirrored = [seg(x.flip(dims)).flip(dims) if dims else seg(x) for dims in ((), (-1,), (-2,), (-2, -1))]
+    seg.views = 4
+    averaged = seg(x)
+    torch.testing.assert_close(averaged, torch.stack(mirrored).mean(0), atol=1e-5, rtol=1e-4)
+    assert (mirrored[1] - mirrored[0]).abs().max() > 0.01  # the network does depend on orientation

@@ -111,7 +111,7 @@ def test_restorer_runs_every_network_on_onnx(
     assert isinstance(onnx.upscaler.model, OnnxUpscaler)
     assert isinstance(onnx.enhancer.net, OnnxEnhancer)
     assert isinstance(onnx.real_segmenter.net, OnnxSegmenter)
-    assert onnx.real_segmenter.threshold == want.real_segmenter.threshold != 0.5  # its file's threshold, on onnx too
+    assert onnx.real_segmenter.single_view_threshold == want.real_segmenter.single_view_threshold != 0.5  # its file's threshold, on onnx too
     assert len(list((tmp_path / "cache" / "onnx").glob("*/model.onnx"))) == 5  # 2 segmenters, classifier, upscaler, enhancer
     with torch.inference_mode():
         a, b = want(gray), onnx(gray)

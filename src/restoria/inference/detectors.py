@@ -17,6 +17,8 @@ from restoria.inference.flat import (
     REAL_DAMAGE_LOW_THRESHOLD,
     REAL_DAMAGE_MIN_AREA_AT_REFERENCE,
     REAL_DAMAGE_THRESHOLD,
+    REAL_DAMAGE_VIEWS,
+    REAL_DAMAGE_VIEWS_THRESHOLD,
     REFERENCE_SIZE,
     min_region_area,
     unflat_regions,
@@ -44,10 +46,23 @@ class Segmenter:
         # the damage probability that counts and the growth, as chosen for these weights by a benchmark
         # when their file says (`ship(..., threshold=, grow=)`), else the defaults for their kind
         meta = self.net.meta
-        self.threshold = float(meta.get("threshold", REAL_DAMAGE_THRESHOLD if self.real_damage else 0.5))
+        self.single_view_threshold = float(meta.get("threshold", REAL_DAMAGE_THRESHOLD if self.real_damage else 0.5))
+        # a map averaged over views is surer where the damage is and fainter elsewhere, so it has its own
+        self.averaged_threshold = float(meta.get("views_threshold", REAL_DAMAGE_VIEWS_THRESHOLD if self.real_damage else self.single_view_threshold))
         self.grow_at_reference = float(meta.get("grow", REAL_DAMAGE_GROW_AT_REFERENCE if self.real_damage else 0.0))
         # hysteresis: pixels down to this probability count where they join one above `threshold`
         self.low_threshold: float | None = meta.get("low_threshold", REAL_DAMAGE_LOW_THRESHOLD if self.real_damage else None)
+        self.use_views(int(meta.get("views", REAL_DAMAGE_VIEWS if self.real_damage else 1)))
+
+    def use_views(self, views: int) -> None:
+        """Average its map over `views` (1, 2, 4 or 8) mirrored and rotated copies of the photo
+        (restoria.inference.tiling.dihedral_tta), with the threshold that goes with one view or many."""
+        from restoria.inference.tiling import VIEWS
+
+        if views not in VIEWS:
+            raise ValueError(f"views must be one of {VIEWS}, got {views}")
+        self.views = views
+        self.threshold = self.averaged_threshold if views > 1 else self.single_view_threshold
 
     def found(self, prob: np.ndarray) -> np.ndarray:
         """Its damage map (H, W) -> the damaged pixels (bool): above `threshold`, and with a
@@ -79,11 +94,11 @@ class Segmenter:
     @torch.inference_mode()
     def __call__(self, gray: torch.Tensor, tile: int | None = 1024) -> torch.Tensor:
         """(1, 1, H, W) gray in [0, 1] -> damage probability (1, 1, H, W)."""
-        from restoria.inference.tiling import run_tiled
+        from restoria.inference.tiling import dihedral_tta, run_tiled
         from restoria.models.segmenter import run_padded
 
         x = gray.expand(-1, self.in_channels, -1, -1)
-        return run_tiled(lambda t: torch.sigmoid(run_padded(self.net, t, self.multiple)), x, tile)
+        return run_tiled(dihedral_tta(lambda t: torch.sigmoid(run_padded(self.net, t, self.multiple)), self.views), x, tile)
 
 
 class DamageClassifier:

@@ -23,6 +23,10 @@ REAL_DAMAGE_MIN_AREA_AT_REFERENCE = 40  # one trained on real damage (chosen wit
 REAL_DAMAGE_THRESHOLD = 0.5  # and the damage probability its map must reach (benchmarks/damage.py --thresholds)
 REAL_DAMAGE_GROW_AT_REFERENCE = 2  # px its found regions are grown by before the fill (benchmarks/damage.py --grows)
 REAL_DAMAGE_LOW_THRESHOLD: float | None = None  # hysteresis: weaker pixels joined to a sure one (benchmarks/damage.py --low-thresholds)
+# mirrored / rotated views its map is averaged over, and the probability that averaged map must reach
+# (benchmarks/damage.py --views, benchmarks/clean_photos.py --views)
+REAL_DAMAGE_VIEWS = 8
+REAL_DAMAGE_VIEWS_THRESHOLD = 0.7
 REAL_DAMAGE_SHARE = 0.005  # the share of a photo it must find for `classify` to call the photo damaged (chosen on 40 val photos; benchmarks/damage.py --only classify)
 
 

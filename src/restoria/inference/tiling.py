@@ -1,5 +1,5 @@
 """Running a network on a photo of any size: reflect-padded tiles with overlap, blended with smooth weights,
-and flip test-time augmentation.
+and mirror / rotation test-time augmentation.
 """
 
 from __future__ import annotations
@@ -78,6 +78,30 @@ def run_tiled(
     return out / weight
 
 
+# The dihedral views of a photo as (forward, back) pairs: identity, the mirrors, then their transposes
+# (the 90-degree rotations and the diagonal mirrors). `views` n averages the first n.
+_Views = list[tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]]
+_MIRRORS: _Views = [
+    (lambda t: t, lambda t: t),
+    (lambda t: t.flip(-1), lambda t: t.flip(-1)),
+    (lambda t: t.flip(-2), lambda t: t.flip(-2)),
+    (lambda t: t.flip(-2, -1), lambda t: t.flip(-2, -1)),
+]
+DIHEDRAL: _Views = _MIRRORS + [(lambda t, f=f: f(t.transpose(-2, -1)), lambda t, b=b: b(t).transpose(-2, -1)) for f, b in _MIRRORS]
+VIEWS = (1, 2, 4, 8)
+
+
+def dihedral_tta(fn: Callable[[torch.Tensor], torch.Tensor], views: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    """`fn` averaged over `views` (1, 2, 4 or 8) mirrored and rotated copies of its input, each turned back.
+    Why: damage has no orientation, so a detector's view-dependent mistakes (a speck read as dust from one
+    side only) average out while what it finds from every side stays."""
+    if views not in VIEWS:
+        raise ValueError(f"views must be one of {VIEWS}, got {views}")
+    if views == 1:
+        return fn
+    return lambda x: sum(back(fn(forward(x))) for forward, back in DIHEDRAL[:views]) / views
+
+
 def flip_tta(fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
     """`fn` averaged with its run on the mirrored input, mirrored back (horizontal-flip test-time augmentation)."""
-    return lambda x: (fn(x) + fn(x.flip(-1)).flip(-1)) / 2
+    return dihedral_tta(fn, 2)

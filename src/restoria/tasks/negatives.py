@@ -38,6 +38,7 @@ def mine_negatives(
     from restoria.inference.flat import drop_small_regions
 
     segmenter = Segmenter(weights)
+    segmenter.use_views(1)  # training shows it one view at a time: mine the mistakes it makes there
     rows = [r for r in layout_rows(data, split) if r.gt is not None]
     if not rows:
         raise InputError(Path(data), f"no ground-truth photos in its {split} split")

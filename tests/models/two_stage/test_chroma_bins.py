@@ -95,3 +95,29 @@ def test_bins_colorizer_keeps_luma_and_learns_a_photo(photos: dict[str, np.ndarr
         got = net.chroma(net.colorize_raw(gray), gray.shape[-2:]).mean((0, 2, 3))
     want = chroma.mean((0, 2, 3))
     assert torch.linalg.vector_norm(got - want) < 0.5 * torch.linalg.vector_norm(want)
+
+
+def test_calibrated_decoding_takes_the_rebalancing_back() -> None:
+    """One input seen with two colours, a common near-neutral one 70% of the time and a rare vivid red
+    30%: logits trained with the rebalanced loss lean toward the red, since it weighs more. Decoded
+    with `calibration` 1 (at temperature 1, the mean) they give back the colours' true mean; without it,
+    a colour pulled toward the red."""
+    bins = ChromaBins(bins=16, rebalance=0.5, temperature=1.0)
+    neutral, red = torch.tensor([0.01, 0.02]), torch.tensor([-0.15, 0.3])
+    chroma = neutral.view(1, 2, 1, 1).repeat(1, 1, 10, 10)
+    chroma[..., :3, :] = red.view(1, 2, 1, 1)  # 30 of the 100 pixels
+    bins.set_prior([chroma.repeat(1, 1, 1, 3)[..., :20]] + [neutral.view(1, 2, 1, 1).expand(1, 2, 40, 40)])  # red rare in the prior
+    cell = torch.zeros(1, bins.classes, 1, 1, requires_grad=True)
+    opt = torch.optim.Adam([cell], lr=0.1)
+    for _ in range(400):
+        opt.zero_grad()
+        bins.loss(cell.expand(-1, -1, 10, 10), chroma).backward()
+        opt.step()
+    logits = cell.detach()
+    truth = 0.7 * neutral + 0.3 * red
+    plain = bins.decode(logits)[0, :, 0, 0]
+    bins.calibration = 1.0
+    calibrated = bins.decode(logits)[0, :, 0, 0]
+    assert (calibrated - truth).norm() < 0.02
+    assert (plain - truth).norm() > 2 * (calibrated - truth).norm()
+    assert (plain - red).norm() < (truth - red).norm()  # the plain decoding leans toward the rare red

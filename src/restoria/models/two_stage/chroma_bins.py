@@ -32,10 +32,12 @@ class ChromaBins(nn.Module):
     training photos (a buffer, so it travels with the weights) and the rebalancing weights derived
     from it."""
 
-    def __init__(self, bins: int = 16, temperature: float = 0.38, rebalance: float = 0.5, sigma: float = 0.6) -> None:
+    def __init__(self, bins: int = 16, temperature: float = 0.38, rebalance: float = 0.5, sigma: float = 0.6, calibration: float = 0.0) -> None:
+        """`calibration` a in [0, 1]: how much of the rebalancing decoding takes back (below)."""
         super().__init__()
         self.bins = bins
         self.temperature = temperature
+        self.calibration = calibration
         self.rebalance = rebalance
         self.sigma = sigma / bins  # soft-encoding width, in chroma units (a fraction of one bin)
         axis = (torch.arange(bins, dtype=torch.float32) + 0.5) / bins - 0.5
@@ -81,6 +83,12 @@ class ChromaBins(nn.Module):
         """Annealed mean: (B, Q, H, W) logits -> (B, 2, H, W) chroma offsets. T = 1 is the mean of the
         distribution (safe, dull), T -> 0 its mode (vivid, patchy)."""
         t = self.temperature if temperature is None else temperature
+        if self.calibration:
+            # Trained with rebalanced cross-entropy, the network's distribution is the posterior times
+            # each bin's weight w_q, which favours rare vivid bins wherever it is unsure (red in dark
+            # cloth). Dividing by w_q^a takes a of that back: sure colours stay, unsure ones fall
+            # toward what photos usually hold.
+            logits = logits - self.calibration * self.class_weights().log().view(1, -1, 1, 1)
         # the bins last: softmax and the expectation (a matmul) then run over contiguous memory, where
         # onnxruntime's Softmax over axis 1 and its Einsum took 60% of the exported colorizer's time
         p = torch.softmax(logits.permute(0, 2, 3, 1) / max(t, 1e-3), dim=-1)

@@ -44,6 +44,7 @@ class TwoStageRestorer(nn.Module):
         color_head: str = "regression",
         chroma_bins: int = 16,
         chroma_temperature: float = 0.38,
+        chroma_calibration: float = 0.0,
         chroma_hidden: int = 0,
         colorize_decoder_blocks: int | None = None,
         colorize_global: bool = False,
@@ -81,7 +82,7 @@ class TwoStageRestorer(nn.Module):
             nn.init.zeros_(self.refiner.segmentation_head[0].weight)
             nn.init.zeros_(self.refiner.segmentation_head[0].bias)
         colorize_decoder_channels = tuple(colorize_decoder_channels or decoder_channels)
-        self.bins = ChromaBins(chroma_bins, chroma_temperature) if color_head == "bins" else None
+        self.bins = ChromaBins(chroma_bins, chroma_temperature, calibration=chroma_calibration) if color_head == "bins" else None
         outputs = self.bins.classes if self.bins is not None else 2 if color_space == "ycbcr" else 3
         # The colorizer has to recognise things (skin, sky, foliage): an ImageNet encoder of its own
         # (`colorize_encoder_weights: imagenet`) serves it better than the inpainter's.
