@@ -146,3 +146,24 @@ def test_classify_calls_photos_with_real_damage_damaged(tmp_path: Path, photos: 
             assert a["damaged"] and a["real_damage"] >= REAL_DAMAGE_SHARE, (stem, a)
     for stem, a in answers["none"].items():
         assert a["real_damage"] == 0 and a["damaged"] == (a["p"] >= 0.5) and a["p"] == answers["default"][stem]["p"], (stem, a)
+
+
+def test_restore_damage_views_choose_how_the_real_damage_map_is_averaged(tmp_path: Path, photos: dict[str, np.ndarray], runner) -> None:
+    """A cracked photo is found with one view and with the default eight (which mark different pixels);
+    a number of views that is not 1, 2, 4 or 8 is one line and exit code 2."""
+    import cv2
+
+    from restoria.data.ageing import AgeingConfig, age_photo
+
+    rgb = cv2.resize(photos["chelsea"], (512, 512), interpolation=cv2.INTER_AREA)
+    aged = age_photo(rgb, np.random.default_rng(1), AgeingConfig(damage={"crack": 1.0}, min_damages=1, max_damages=1, ageing={}))
+    Image.fromarray(aged.image).save(tmp_path / "cracked.png")
+    masks = {}
+    for views in ("1", None):
+        out = tmp_path / f"out{views}"
+        res = invoke(runner, "restore", tmp_path / "cracked.png", "--out", out, "--save-stages", *(["--damage-views", views] if views else []))
+        assert res.exit_code == 0, res.output
+        masks[views] = np.asarray(Image.open(out / "cracked.mask.png")) > 0
+    assert all(m.mean() > 0.002 for m in masks.values()) and (masks["1"] != masks[None]).any()
+    res = invoke(runner, "restore", tmp_path / "cracked.png", "--out", tmp_path / "bad", "--damage-views", "3")
+    assert res.exit_code == 2 and "views must be one of (1, 2, 4, 8), got 3" in res.output

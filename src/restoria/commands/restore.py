@@ -151,6 +151,8 @@ def restorer_kwargs(
     enhancer: str = "default",
     colour_size: int = COLOUR_SIZE,
     real_segmenter: str = "default",
+    color_calibration: float | None = None,
+    damage_views: int | None = None,
 ) -> dict[str, Any]:
     """`Restorer`'s keyword arguments from the CLI's options, as `restoria.cli._restorer` builds them
     ('none' switches a detector or the enhancer off), with every path absolute for the workers."""
@@ -159,5 +161,6 @@ def restorer_kwargs(
         "weights": [_absolute(w) for w in weights] if weights else None, "tile": tile, "color_strength": color_strength,
         "detector": detector, "backend": backend, "segmenter": seg, "classifier": cls, "tta": tta, "upscale": upscale,
         "sr_weights": _absolute(sr_weights), "fill": fill, "enhancer": enh,
-        "colour_size": colour_size or None, "real_segmenter": real,
+        "colour_size": colour_size or None, "real_segmenter": real, "color_calibration": color_calibration,
+        "damage_views": damage_views,
     }

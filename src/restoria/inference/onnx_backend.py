@@ -116,12 +116,13 @@ def _graphs(model: nn.Module) -> dict[str, _Graph]:
     return graphs
 
 
-def export_onnx(weights: str | Path | None, out: str | Path, name: str | None = None) -> list[Path]:
+def export_onnx(weights: str | Path | None, out: str | Path, name: str | None = None, model_overrides: dict[str, Any] | None = None) -> list[Path]:
     """Write the ONNX graphs of a weights file (the shipped restorer when None) into `out`: a
-    restorer's stage graphs, or the one graph of a segmenter, classifier, super-resolution model or enhancer."""
+    restorer's stage graphs, or the one graph of a segmenter, classifier, super-resolution model or
+    enhancer; `model_overrides` as `restoria.weights.load_model` takes them, baked into the graphs."""
     weights = Path(weights) if weights else default_weights()
     model_kind(read_metadata(weights).get("model", {}), weights)
-    model = load_model(weights)
+    model = load_model(weights, model_overrides=model_overrides)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     name = name or weights.stem
@@ -163,14 +164,15 @@ def _graph_code() -> list[Path]:
     return [Path(__file__).resolve(), *sorted((package / "models").rglob("*.py"))]
 
 
-def cached_export(weights: str | Path | None) -> Path:
-    """The ONNX graphs of a weights file, exported once into a cache keyed by the file's content and
-    the code that shapes the graphs (a changed network or exporter exports again rather than running a
-    stale graph): the prefix they share (`graph_path` names each)."""
+def cached_export(weights: str | Path | None, model_overrides: dict[str, Any] | None = None) -> Path:
+    """The ONNX graphs of a weights file, exported once into a cache keyed by the file's content, the
+    `model_overrides` baked into them, and the code that shapes the graphs (a changed network or
+    exporter exports again rather than running a stale graph): the prefix they share (`graph_path` names each)."""
     weights = Path(weights) if weights else default_weights()
     if not weights.exists():
         raise InputError(weights, "weights file not found")
     h = hashlib.sha1(weights.read_bytes())
+    h.update(json.dumps(model_overrides or {}, sort_keys=True).encode())
     for source in _graph_code():
         h.update(source.read_bytes())
     h.update(f"torch {torch.__version__}".encode())
@@ -178,7 +180,7 @@ def cached_export(weights: str | Path | None) -> Path:
     root = Path(os.environ.get("RESTORIA_CACHE", Path.home() / ".cache" / "restoria")) / "onnx" / digest
     if not all(graph_path(root / "model", s).exists() for s in graph_suffixes(read_metadata(weights).get("model", {}))):
         try:
-            export_onnx(weights, root, "model")
+            export_onnx(weights, root, "model", model_overrides)
         except OSError as exc:
             raise InputError(root, f"cannot write the ONNX export cache ({exc.strerror}): set RESTORIA_CACHE to a writable folder, or use --backend torch") from None
     return root / "model"

@@ -35,7 +35,7 @@ from restoria.inference.flat import all_fills, combine_detections, drop_small_re
 from restoria.inference.net import BACKENDS, RestorerNet
 from restoria.inference.tiling import flip_tta, run_tiled
 from restoria.inference.upscaler import Upscaler
-from restoria.io import is_gray
+from restoria.io import InputError, is_gray
 from restoria.weights import default_weights, load_model
 
 # The stages in the order the user sees them, one name each in code, CLI, web page and files.
@@ -69,18 +69,21 @@ class Restoration:
     notes: list[str] = field(default_factory=list)  # what the user should know about this photo
 
 
-def load_backend_model(weights: str | Path | None, backend: str, device: str) -> Any:
+def load_backend_model(weights: str | Path | None, backend: str, device: str, model_overrides: dict[str, Any] | None = None) -> Any:
     """A torch model, or its onnxruntime twin: from an exported `NAME.fill.onnx`/`NAME.color.onnx`
-    pair (either file names it), or exported on first use from a weights file."""
+    pair (either file names it; `model_overrides` were baked in when it was written), or exported on
+    first use from a weights file with `model_overrides` (restoria.weights.load_model)."""
     if backend == "torch":
-        return load_model(weights, device)
+        return load_model(weights, device, model_overrides)
     from restoria.inference.onnx_backend import OnnxRestorer, cached_export
 
     name = str(weights) if weights else ""
     for suffix in (".fill.onnx", ".color.onnx"):
         if name.endswith(suffix):
+            if model_overrides:
+                raise InputError(Path(name), f"exported graphs keep the settings they were written with ({', '.join(model_overrides)}): give the weights file")
             return OnnxRestorer(name[: -len(suffix)])
-    return OnnxRestorer(cached_export(weights))
+    return OnnxRestorer(cached_export(weights, model_overrides))
 
 
 def shipped_or(path: str | Path | None, name: str) -> Path | None:
@@ -120,17 +123,26 @@ class Restorer:
         nets: list[RestorerNet] | None = None,
         enhancer: str | Path | None = "default",
         colour_size: int | None = COLOUR_SIZE,
+        color_calibration: float | None = None,
+        damage_views: int | None = None,
     ) -> None:
         """`nets` (instead of `weights`) are networks already in memory, e.g. the one a training run
         is validating. `segmenter` finds the competition's damage, `real_segmenter` the damage of real
-        prints (scratches, cracks, dust, folds, tears); "default" is the shipped one, None none."""
+        prints (scratches, cracks, dust, folds, tears); "default" is the shipped one, None none.
+        `color_calibration` (a chroma-bin colorizer's, 0 to 1; None: its file's) takes back that much of
+        the rebalancing it was trained with: 1 gives the colours it is sure of and mutes the rest.
+        `damage_views` (1, 2, 4, 8; None: its own) is how many mirrored and rotated views the
+        real-damage segmenter's map is averaged over: fewer is faster, more marks less of a clean photo."""
         if fill not in FILLS:
             raise ValueError(f"fill must be one of {FILLS}, got {fill!r}")
         if detector not in DETECTORS:
             raise ValueError(f"detector must be one of {DETECTORS}, got {detector!r}")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        self.models: list[RestorerNet] = nets or [load_backend_model(w, backend, device) for w in (weights or [None])]
+        if color_calibration is not None and not 0 <= color_calibration <= 1:
+            raise ValueError(f"color_calibration must be between 0 and 1, got {color_calibration}")
+        overrides = None if color_calibration is None else {"chroma_calibration": color_calibration}
+        self.models: list[RestorerNet] = nets or [load_backend_model(w, backend, device, overrides) for w in (weights or [None])]
         self.device = device
         self.tile = tile
         self.color_strength = color_strength
@@ -139,6 +151,8 @@ class Restorer:
         self.segmenter = Segmenter(seg, device, backend) if seg else None
         real = shipped_or(real_segmenter, REAL_SEGMENTER)
         self.real_segmenter = Segmenter(real, device, backend) if real else None
+        if self.real_segmenter is not None and damage_views is not None:
+            self.real_segmenter.use_views(damage_views)
         self.classifier = DamageClassifier(cls, device, backend) if cls else None
         enh = shipped_or(enhancer, "enhance.safetensors")
         self.enhancer = PhotoEnhancer(enh, device, backend, tile) if enh else None
