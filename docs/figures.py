@@ -6,6 +6,7 @@
     python docs/figures.py --old-photos DIR         # + docs/old_photos.png: real scans (not in the repo)
     python docs/figures.py --ageing                 # + docs/ageing.png: every kind of restoria.data.ageing
     python docs/figures.py --large-scans            # + docs/large_scans.png: colour read at 512 px vs full size
+    python docs/figures.py --calibration --old-photos DIR   # + docs/calibration.png: --color-calibration 0 / 0.5 / 1
 
 docs/colour.png compares the colour of an older default with today's (git show ee404e9~1:src/restoria/
 assets/restore.safetensors > runs/previous-restore-lite2.safetensors gives the one before the global
@@ -32,6 +33,7 @@ from restoria.commands.examples import bundled_photos
 from restoria.data.ageing import GLOBAL, LOOKALIKES, STRUCTURAL, AgeingConfig, age_photo
 from restoria.data.damage import apply_damage
 from restoria.imaging import to_gray
+from restoria.inference.colour_mode import colour_mode
 from restoria.inference.restorer import Restorer
 from restoria.io import read_image
 from restoria.metrics.score import image_scores
@@ -112,6 +114,28 @@ def old_photo_figure(out: Path, folder: Path, weights: Path | None) -> None:
     grid(out, rows, ("scan", "damage found (red)", "enhanced", "restored (default)"), [f.stem for f in files])
 
 
+def calibration_figure(out: Path, names: list[str], folder: Path | None, weights: Path | None, values: tuple[float, ...] = (0.0, 0.5, 1.0)) -> None:
+    """The colorizer decoded with each `--color-calibration`: the monochrome real scans in `folder` (the
+    colour prints keep their colours whatever the setting, so they are left out) and bundled photos
+    made gray, beside the original where there is one."""
+    restorers = [Restorer([weights] if weights else None, color_calibration=v) for v in values]
+    inputs: list[tuple[str, np.ndarray, np.ndarray | None]] = []
+    for f in sorted(folder.iterdir()) if folder else []:
+        if f.suffix.lower() in {".png", ".jpg", ".jpeg"}:
+            scan = read_image(f, "RGB")
+            if colour_mode(scan) != "colour":
+                inputs.append((f.stem, scan, None))
+    photos = bundled_photos()
+    inputs += [(name, to_gray(fit(photos[name], 512)), fit(photos[name], 512)) for name in names]
+    rows = []
+    for _, image, original in inputs:
+        outs = [fit(r(image).restored, 512) for r in restorers]
+        shown = fit(image if image.ndim == 3 else np.repeat(image[..., None], 3, -1), 512)
+        rows.append([shown, *outs, original if original is not None else np.full_like(shown, 255)])
+    cols = ("input", *(f"--color-calibration {v:g}" + (" (default)" if v == 0 else "") for v in values), "original")
+    grid(out, rows, cols, [n for n, _, _ in inputs])
+
+
 def large_scan_figure(out: Path, names: list[str], weights: Path | None, side: int = 2048) -> None:
     """Gray scans of about `side` px (the bundled photos enlarged, or as they are when larger): colour
     read at full size against colour read from a 512 px view (the default, `--colour-size`)."""
@@ -182,7 +206,10 @@ def main() -> None:
     ap.add_argument("--ageing", action="store_true", help="docs/ageing.png: every kind of the ageing model")
     ap.add_argument("--colour-photos", nargs="*", default=["astronaut", "grace_hopper", "china", "coffee", "chelsea", "motorcycle_left"])
     ap.add_argument("--large-scans", action="store_true", help="docs/large_scans.png: colour of large scans read at 512 px and at full size")
+    ap.add_argument("--calibration", action="store_true", help="docs/calibration.png: --color-calibration 0, 0.5 and 1 (with --old-photos: on the monochrome scans too)")
     args = ap.parse_args()
+    if args.calibration:
+        calibration_figure(HERE / "calibration.png", ["grace_hopper", "coffee", "astronaut"], args.old_photos, args.weights)
     if args.large_scans:
         large_scan_figure(HERE / "large_scans.png", ["motorcycle_left", "astronaut", "grace_hopper"], args.weights)
     if args.ageing:

@@ -57,11 +57,9 @@ class Segmenter:
     def use_views(self, views: int) -> None:
         """Average its map over `views` (1, 2, 4 or 8) mirrored and rotated copies of the photo
         (restoria.inference.tiling.dihedral_tta), with the threshold that goes with one view or many."""
-        from restoria.inference.tiling import VIEWS
+        from restoria.inference.tiling import check_views
 
-        if views not in VIEWS:
-            raise ValueError(f"views must be one of {VIEWS}, got {views}")
-        self.views = views
+        self.views = check_views(views)
         self.threshold = self.averaged_threshold if views > 1 else self.single_view_threshold
 
     def found(self, prob: np.ndarray) -> np.ndarray:

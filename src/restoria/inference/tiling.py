@@ -91,13 +91,18 @@ DIHEDRAL: _Views = _MIRRORS + [(lambda t, f=f: f(t.transpose(-2, -1)), lambda t,
 VIEWS = (1, 2, 4, 8)
 
 
+def check_views(views: int) -> int:
+    """`views` when it is a count `dihedral_tta` takes, else a ValueError that says which are."""
+    if views not in VIEWS:
+        raise ValueError(f"views must be one of {VIEWS}, got {views}")
+    return views
+
+
 def dihedral_tta(fn: Callable[[torch.Tensor], torch.Tensor], views: int) -> Callable[[torch.Tensor], torch.Tensor]:
     """`fn` averaged over `views` (1, 2, 4 or 8) mirrored and rotated copies of its input, each turned back.
     Why: damage has no orientation, so a detector's view-dependent mistakes (a speck read as dust from one
     side only) average out while what it finds from every side stays."""
-    if views not in VIEWS:
-        raise ValueError(f"views must be one of {VIEWS}, got {views}")
-    if views == 1:
+    if check_views(views) == 1:
         return fn
     return lambda x: sum(back(fn(forward(x))) for forward, back in DIHEDRAL[:views]) / views
 
