@@ -13,7 +13,8 @@ configurations taking turns round by round so a shared CPU slows each alike; the
 Rows: the whole restore on torch and on onnxruntime (fp32, and int8 when `--int8` quantises the
 exported graphs dynamically, or `--int8-static` all but the colorizer's statically, calibrated on four
 other photos: its score change against fp32 is printed beside it), the default FSR fill against
-`--fill telea`; and the changes: onnxruntime over torch, windowed classical fills over whole-photo
+`--fill telea`, the real-damage map from one view (`--damage-views 1`) against the default eight; and
+the changes: onnxruntime over torch, windowed classical fills over whole-photo
 ones (`restoria.fill.fill_in_windows`), the batched FSR (`restoria.fsr`) over OpenCV's.
 
     python benchmarks/speed.py --photos 20 --rounds 2 --threads 2                 # README's table
@@ -215,6 +216,7 @@ def main() -> None:
         "torch, --fill telea": Restorer(backend="torch", fill="telea"),
         "onnx, default fill (fsr)": Restorer(backend="onnx"),
         "onnx, --fill telea": Restorer(backend="onnx", fill="telea"),
+        "onnx, --damage-views 1": Restorer(backend="onnx", damage_views=1),
     }
     if args.int8:
         configs["onnx int8, default fill (fsr)"] = quantize(Restorer(backend="onnx"), args.threads)
@@ -258,6 +260,8 @@ def main() -> None:
     pm = {k: 60 * n / v for k, v in best.items()}
     changes.add_row("onnxruntime instead of torch", f"{pm['onnx, default fill (fsr)'] / pm['torch, default fill (fsr)']:.2f}x", "whole restore, default fill")
     changes.add_row("default fill run / --fill telea run (torch)", f"{best['torch, default fill (fsr)'] / best['torch, --fill telea']:.2f}x", "time ratio (bar: <= 1.3)")
+    changes.add_row("one damage view instead of eight (onnx)", f"{pm['onnx, --damage-views 1'] / pm['onnx, default fill (fsr)']:.2f}x",
+                    "whole restore; the real-damage map from one view (`--damage-views 1`)")
     changes.add_row("default fill run / --fill telea run (onnx)", f"{best['onnx, default fill (fsr)'] / best['onnx, --fill telea']:.2f}x", "time ratio (bar: <= 1.3)")
     for kind in ("int8", "int8 static"):
         if (name := f"onnx {kind}, default fill (fsr)") in pm:
