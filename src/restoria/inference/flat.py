@@ -19,7 +19,7 @@ REFERENCE_SIZE = 512
 MIN_AREA_AT_REFERENCE = 300  # the competition's polygons exceed 625 px; their flat interior is a bit less
 # the learned detector finds real damage too: a speck of dust or a short hair is a few pixels
 MIN_LEARNED_AREA_AT_REFERENCE = 300  # a segmenter that knows the competition's polygons only
-REAL_DAMAGE_MIN_AREA_AT_REFERENCE = 40  # one trained on real damage (chosen with benchmarks/damage.py --min-areas)
+REAL_DAMAGE_MIN_AREA_AT_REFERENCE = 15  # one trained on real damage (chosen with benchmarks/damage.py --min-areas and benchmarks/clean_photos.py --min-area)
 REAL_DAMAGE_THRESHOLD = 0.5  # and the damage probability its map must reach (benchmarks/damage.py --thresholds)
 REAL_DAMAGE_GROW_AT_REFERENCE = 2  # px its found regions are grown by before the fill (benchmarks/damage.py --grows)
 REAL_DAMAGE_LOW_THRESHOLD: float | None = None  # hysteresis: weaker pixels joined to a sure one (benchmarks/damage.py --low-thresholds)
