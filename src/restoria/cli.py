@@ -227,8 +227,6 @@ REAL_SEGMENTER_HELP = (
 CLASSIFIER_HELP = "damaged/clean classifier weights run first, or 'none' (default: the shipped one when present)"
 ENHANCER_HELP = "the enhance stage's weights (the shipped one restores a faded print's levels before the fill; one you train may also take out grain, blur and JPEG), or 'none' to switch it off (default: the shipped one)"
 COLOUR_SIZE_HELP = "a photo larger than this many pixels squared is colorized from a copy of that size and its colour scaled up under its own full-resolution gray (what the colorizer learnt from; 0: at full size)"
-
-
 CALIBRATION_HELP = (
     "0 to 1: how much of the colorizer's rebalancing (its lean toward rare vivid colours where it is unsure) "
     "to take back; 1 keeps the colours it is sure of and mutes the rest: no red blotches in dark cloth, duller "
