@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from conftest import TINY_MODEL, detector_weights, invoke
 from PIL import Image
@@ -196,3 +197,23 @@ def test_a_toned_print_is_colorized_and_a_colour_photo_keeps_its_colours() -> No
     assert luma_error.mean() < 0.5 and np.mean(luma_error > 3) < 0.01  # (but where a colour leaves the gamut)
     np.testing.assert_array_equal(restorer(sepia, colour="keep").restored, sepia)
     assert np.abs(restorer(rgb, colour="colorize").restored.astype(int) - rgb).mean() > 3
+
+
+def test_use_color_calibration_switches_and_switches_back(photos: dict[str, np.ndarray]) -> None:
+    """A restorer switched to a colour calibration colours as one built with it; switched back, as before
+    (the first networks were kept). Out of range, or over networks given in memory, it refuses."""
+    import cv2
+
+    gray = to_gray(cv2.resize(photos["coffee"], (256, 192), interpolation=cv2.INTER_AREA))
+    off = {"enhancer": None, "real_segmenter": None}
+    r = Restorer(**off)
+    before = r.colorize(gray)
+    r.use_color_calibration(1.0)
+    np.testing.assert_array_equal(r.colorize(gray), Restorer(**off, color_calibration=1.0).colorize(gray))
+    assert np.abs(r.colorize(gray).astype(int) - before).max() > 10
+    r.use_color_calibration(None)
+    np.testing.assert_array_equal(r.colorize(gray), before)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        r.use_color_calibration(1.5)
+    with pytest.raises(ValueError, match="networks given in memory"):
+        Restorer(nets=r.models, **off).use_color_calibration(1.0)

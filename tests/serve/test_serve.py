@@ -169,6 +169,17 @@ def test_two_requests_at_once_both_finish(server: Server, photo_png: bytes) -> N
     assert strong > weak > 0  # each request got its own colour strength, not the other's
 
 
+def test_natural_colour_per_request(server: Server, photo_png: bytes) -> None:
+    """`color_calibration` 1 (the page's "natural colour") mutes the colour of that request only: the
+    next request without it gets the server's colour again, pixel for pixel; out of range is a 422."""
+    vivid, natural, again = (server.image(server.restore(photo_png, **kw)["files"]["restored"]) for kw in ({}, {"color_calibration": 1.0}, {}))
+    assert chroma(natural) < 0.8 * chroma(vivid)
+    np.testing.assert_array_equal(again, vivid)
+    status, up = server.request("/api/upload?name=photo.png", photo_png)
+    status, body = server.request("/api/restore", json.dumps({"photo": up["id"], "color_calibration": 2}).encode(), "application/json")
+    assert status == 422
+
+
 def test_stages_can_be_switched_off(server: Server, photo_png: bytes) -> None:
     gray = np.asarray(Image.open(io.BytesIO(photo_png)))
     out = server.restore(photo_png, stages=["fill"])  # no detection, no painting, no colour

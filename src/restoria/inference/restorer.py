@@ -86,6 +86,12 @@ def load_backend_model(weights: str | Path | None, backend: str, device: str, mo
     return OnnxRestorer(cached_export(weights, model_overrides))
 
 
+def _load_models(weights: list[str | Path | None], backend: str, device: str, calibration: float | None) -> list[Any]:
+    """The restorer networks of `weights`, their colorizers decoded with `calibration` (None: the files' own)."""
+    overrides = None if calibration is None else {"chroma_calibration": calibration}
+    return [load_backend_model(w, backend, device, overrides) for w in weights]
+
+
 def shipped_or(path: str | Path | None, name: str) -> Path | None:
     """`path` as given; "default" means the shipped file `name` when the package has one."""
     if path != "default":
@@ -139,10 +145,12 @@ class Restorer:
             raise ValueError(f"detector must be one of {DETECTORS}, got {detector!r}")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if color_calibration is not None and not 0 <= color_calibration <= 1:
-            raise ValueError(f"color_calibration must be between 0 and 1, got {color_calibration}")
-        overrides = None if color_calibration is None else {"chroma_calibration": color_calibration}
-        self.models: list[RestorerNet] = nets or [load_backend_model(w, backend, device, overrides) for w in (weights or [None])]
+        # the restorer networks per colour calibration, each loaded once (`use_color_calibration`)
+        self._load_models = None if nets else functools.partial(_load_models, weights or [None], backend, device)
+        self._models_by_calibration: dict[float | None, list[RestorerNet]] = {}
+        self.color_calibration: float | None = None
+        self.models: list[RestorerNet] = nets or self._models_for(color_calibration)
+        self.color_calibration = color_calibration
         self.device = device
         self.tile = tile
         self.color_strength = color_strength
@@ -161,6 +169,23 @@ class Restorer:
         self.upscaler = Upscaler(upscale, sr_weights, device, backend=backend) if upscale else None
         self.fill_method = fill
         self.colour_size = colour_size  # colour is read from about this many pixels squared (None: full size)
+
+    def _models_for(self, calibration: float | None) -> list[RestorerNet]:
+        if calibration is not None and not 0 <= calibration <= 1:
+            raise ValueError(f"color_calibration must be between 0 and 1, got {calibration}")
+        if calibration not in self._models_by_calibration:
+            if self._load_models is None:
+                raise ValueError("color_calibration needs weights files: networks given in memory keep their own")
+            self._models_by_calibration[calibration] = self._load_models(calibration)
+        return self._models_by_calibration[calibration]
+
+    def use_color_calibration(self, calibration: float | None) -> None:
+        """Decode the colorizer with `calibration` from now on (see `__init__`; None: each file's own). The
+        networks are loaded once per setting and kept, so a server can switch from one photo to the next."""
+        if calibration != self.color_calibration:
+            self._models_by_calibration.setdefault(self.color_calibration, self.models)
+            self.models = self._models_for(calibration)
+            self.color_calibration = calibration
 
     def _run(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """A network over the whole photo: tiled, and mirrored too under `tta`."""

@@ -58,6 +58,8 @@ class RestoreRequest(BaseModel):
     stages: list[str] = Field(default_factory=lambda: [s for s in STAGES if s != "upscale"])
     color_strength: float = Field(1.0, ge=0.0, le=3.0)
     color: Literal["auto", "keep", "colorize"] = "auto"  # Restorer.colour_mode
+    # Restorer.use_color_calibration: 1 mutes what the colorizer is unsure of (None: the server's setting)
+    color_calibration: float | None = Field(None, ge=0.0, le=1.0)
     scale: int | None = None  # with the "upscale" stage: 2 or 4 (default: the smallest offered)
 
 
@@ -139,6 +141,7 @@ def create_app(restorer: Restorer, workdir: Path, max_upload_mb: float = 20.0) -
     config = {"stages": list(STAGES), "upscale": scales, "max_upload_mb": max_upload_mb}
     run_lock = threading.Lock()
     upscalers: dict[int, Any] = {}
+    server_calibration = restorer.color_calibration  # `serve --color-calibration`
 
     def upscaled(image: np.ndarray, scale: int) -> np.ndarray:
         if scale not in upscalers:
@@ -208,8 +211,9 @@ def create_app(restorer: Restorer, workdir: Path, max_upload_mb: float = 20.0) -
             raise HTTPException(400, f"mask: {exc.reason}") from None
         if mask is not None and not mask.any():
             mask = None  # an empty painting means "find the damage for me"
-        with run_lock:  # one shared Restorer: requests take turns, each with its own colour strength
+        with run_lock:  # one shared Restorer: requests take turns, each with its own colour settings
             restorer.color_strength = req.color_strength
+            restorer.use_color_calibration(server_calibration if req.color_calibration is None else req.color_calibration)
             out = restorer(rgb, mask, req.color, tuple(s for s in STAGES if s in req.stages))
             final = upscaled(out.restored, scale) if "upscale" in req.stages else out.restored
         key, folder = space.new()
