@@ -146,10 +146,10 @@ class Restorer:
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         # the restorer networks per colour calibration, each loaded once (`use_color_calibration`)
+        # networks given in memory are the ones for their own calibration (None) and no other
         self._load_models = None if nets else functools.partial(_load_models, weights or [None], backend, device)
-        self._models_by_calibration: dict[float | None, list[RestorerNet]] = {}
-        self.color_calibration: float | None = None
-        self.models: list[RestorerNet] = nets or self._models_for(color_calibration)
+        self._models_by_calibration: dict[float | None, list[RestorerNet]] = {None: nets} if nets else {}
+        self.models: list[RestorerNet] = self._models_for(color_calibration)
         self.color_calibration = color_calibration
         self.device = device
         self.tile = tile
@@ -182,10 +182,8 @@ class Restorer:
     def use_color_calibration(self, calibration: float | None) -> None:
         """Decode the colorizer with `calibration` from now on (see `__init__`; None: each file's own). The
         networks are loaded once per setting and kept, so a server can switch from one photo to the next."""
-        if calibration != self.color_calibration:
-            self._models_by_calibration.setdefault(self.color_calibration, self.models)
-            self.models = self._models_for(calibration)
-            self.color_calibration = calibration
+        self.models = self._models_for(calibration)
+        self.color_calibration = calibration
 
     def _run(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """A network over the whole photo: tiled, and mirrored too under `tta`."""

@@ -10,4 +10,3 @@ def input_side(meta: dict[str, Any]) -> int:
     """The side a trained classifier's photos are resized to: its training config's `data.size`, read
     from its weights' metadata, so inference and the ONNX export see what training saw."""
     return int(meta.get("config", {}).get("data", {}).get("size", 160))
-
