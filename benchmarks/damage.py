@@ -10,7 +10,7 @@ Held-out photos: the bundled ones (scikit-image, scikit-learn, matplotlib) and t
 512x512 and aged with seeds from 10,000 on, which no training run uses (training draws fresh seeds).
 
 1. detect, per damage kind (each photo aged with that one kind, plus the usual global ageing), for the
-   mixture of all kinds, and for the competition's polygons: tolerance-aware F1 at 2 px, precision,
+   mixture of all kinds, for the mixture issue 19's bar names (`BAR_MIXTURE`), and for the competition's polygons: tolerance-aware F1 at 2 px, precision,
    recall, IoU (restoria.metrics.damage) of the detect stage as `restore` runs it (classifier gate,
    segmenter, flat-fill detection);
 2. clean photos: the share of pixels found damaged, on untouched photos and on photos with global ageing
@@ -23,7 +23,7 @@ Held-out photos: the bundled ones (scikit-image, scikit-learn, matplotlib) and t
    non-local means + CLAHE), and after the enhancer; what the enhancer does to clean photos; and its
    pass-through gate swept (clean photos left bit-exact against the gain on faded and other photos);
 5. the whole restore: luma PSNR of the restored photo against the clean one, over the photo and inside
-   the damage, beside the aged input's, for the new defaults and (with --old-assets: a folder holding
+   the damage, beside the aged input's, on both mixtures, for the new defaults and (with --old-assets: a folder holding
    the previous segment.safetensors and classify.safetensors) the old ones, without an enhancer or a
    real-damage segmenter.
 `--min-areas`, `--thresholds`, `--low-thresholds`, `--grows` and `--views` sweep the real-damage segmenter's settings (the segmenter's
@@ -72,10 +72,19 @@ def mean(rows: list[dict[str, float]]) -> dict[str, float]:
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
 
+# What issue 19's bar names: "aged with scratches, cracks, dust, torn corners, fading, grain, blur and
+# JPEG". The mixture above has every kind (polygons, stains, folds, ... and yellowing, halftone) too.
+BAR_MIXTURE = AgeingConfig(
+    damage={"scratch": 1.0, "crack": 1.0, "dust": 1.0, "tear": 1.0}, ageing={"fade": 0.5, "grain": 0.6, "blur": 0.4, "jpeg": 0.5}
+)
+MIXTURES = {"mixture": AgeingConfig(), "bar mixture": BAR_MIXTURE}
+
+
 def detection(restorer: Restorer, photos: list[np.ndarray]) -> list[dict[str, object]]:
     cases: dict[str, AgeingConfig | None] = {k: AgeingConfig(damage={k: 1.0}, min_damages=1, max_damages=1) for k in STRUCTURAL}
-    cases["mixture"] = AgeingConfig()
+    cases["mixture"] = MIXTURES["mixture"]
     cases["competition"] = None
+    cases["bar mixture"] = BAR_MIXTURE  # last: each case's seeds follow its place, so the others' draws stay as they were
     rows = []
     for name, cfg in track(cases.items(), description="detect", console=console):
         scores = []
@@ -192,19 +201,20 @@ def enhance_gate(restorer: Restorer, photos: list[np.ndarray], gates: tuple[floa
 
 
 def pipeline(restorers: dict[str, Restorer], photos: list[np.ndarray], out: Path) -> list[dict[str, object]]:
-    cfg = AgeingConfig()
     per: dict[str, list[dict[str, float]]] = {}
     shown = []
-    for i, rgb in enumerate(track(photos, description="restore", console=console)):
-        aged = age_photo(rgb, np.random.default_rng([SEED, 4, i]), cfg)
-        per.setdefault("aged input", []).append(luma_scores(aged.image, rgb, aged.mask))
-        row = [aged.image, np.repeat(aged.mask[..., None], 3, -1)]
-        for name, restorer in restorers.items():
-            result = restorer(aged.image)
-            per.setdefault(name, []).append(luma_scores(result.restored, rgb, aged.mask))
-            row += [np.repeat(result.mask[..., None], 3, -1), result.restored]
-        if i < 6:
-            shown.append(np.concatenate([r if r.ndim == 3 else np.repeat(r[..., None], 3, -1) for r in row + [rgb]], 1))
+    for mixture, cfg in MIXTURES.items():
+        suffix = "" if mixture == "mixture" else f" ({mixture})"  # the mixture's rows keep their names
+        for i, rgb in enumerate(track(photos, description=f"restore, {mixture}", console=console)):
+            aged = age_photo(rgb, np.random.default_rng([SEED, 4, i]), cfg)
+            per.setdefault("aged input" + suffix, []).append(luma_scores(aged.image, rgb, aged.mask))
+            row = [aged.image, np.repeat(aged.mask[..., None], 3, -1)]
+            for name, restorer in restorers.items():
+                result = restorer(aged.image)
+                per.setdefault(name + suffix, []).append(luma_scores(result.restored, rgb, aged.mask))
+                row += [np.repeat(result.mask[..., None], 3, -1), result.restored]
+            if i < 6 and not suffix:
+                shown.append(np.concatenate([r if r.ndim == 3 else np.repeat(r[..., None], 3, -1) for r in row + [rgb]], 1))
     if shown:
         from restoria.io import write_png
 
