@@ -165,6 +165,30 @@ def test_hysteresis_takes_a_crack_whole_and_leaves_a_faint_lookalike(tmp_path: P
     assert plain_found[20, 25:40].all() and plain_found.sum() == 15
 
 
+def test_a_speck_counts_only_where_the_map_is_sure_of_it(tmp_path: Path) -> None:
+    """A real-damage region smaller than REAL_DAMAGE_SMALL_AREA_AT_REFERENCE px counts only where its map
+    reaches REAL_DAMAGE_SMALL_PEAK: a sure speck of dust is found, an unsure one is not, and a larger
+    region as unsure as that one is (its size is evidence). The competition's segmenter keeps all."""
+    from restoria.inference.detectors import Segmenter
+    from restoria.inference.flat import REAL_DAMAGE_SMALL_PEAK
+    from restoria.weights import default_weights
+    from conftest import detector_weights
+
+    seg = Segmenter(detector_weights(tmp_path, "segment", 1.0, real_damage=True))
+    assert seg.small_peak == REAL_DAMAGE_SMALL_PEAK > seg.threshold
+    weak = (seg.threshold + seg.small_peak) / 2
+    prob = np.zeros((512, 512), np.float32)
+    prob[100:103, 100:103] = REAL_DAMAGE_SMALL_PEAK + 0.05  # a sure 9 px speck
+    prob[200:203, 200:203] = weak  # an unsure one
+    prob[300:306, 300:306] = weak  # an unsure region of 36 px
+    found = seg.found(prob)
+    assert found[100:103, 100:103].all() and not found[200:203, 200:203].any() and found[300:306, 300:306].all()
+    assert found.sum() == 9 + 36
+    polygons = Segmenter(default_weights("segment.safetensors"))
+    polygons.threshold = seg.threshold
+    assert polygons.small_peak is None and polygons.found(prob).sum() == 9 + 9 + 36
+
+
 def test_a_segmenters_views_average_its_maps_of_the_mirrored_photo(photos: dict[str, np.ndarray]) -> None:
     """With `views` 4 the shipped real-damage segmenter's map is the mean of its maps of the photo and of
     its three mirror images, each mirrored back; the photo itself is not square."""

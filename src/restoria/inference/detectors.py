@@ -16,6 +16,8 @@ from restoria.inference.flat import (
     REAL_DAMAGE_GROW_AT_REFERENCE,
     REAL_DAMAGE_LOW_THRESHOLD,
     REAL_DAMAGE_MIN_AREA_AT_REFERENCE,
+    REAL_DAMAGE_SMALL_AREA_AT_REFERENCE,
+    REAL_DAMAGE_SMALL_PEAK,
     REAL_DAMAGE_THRESHOLD,
     REAL_DAMAGE_VIEWS,
     REAL_DAMAGE_VIEWS_THRESHOLD,
@@ -43,6 +45,9 @@ class Segmenter:
         # trained on restoria.data.ageing (scratches, dust, tears, ...), not only the competition's polygons
         self.real_damage = (data.get("damage") or {}).get("model") == "ageing"
         self.min_area_at_reference = REAL_DAMAGE_MIN_AREA_AT_REFERENCE if self.real_damage else MIN_LEARNED_AREA_AT_REFERENCE
+        # regions under `small_area_at_reference` px count only where the map reaches `small_peak` (None: all)
+        self.small_area_at_reference = REAL_DAMAGE_SMALL_AREA_AT_REFERENCE
+        self.small_peak: float | None = REAL_DAMAGE_SMALL_PEAK if self.real_damage else None
         # the damage probability that counts and the growth, as chosen for these weights by a benchmark
         # when their file says (`ship(..., threshold=, grow=)`), else the defaults for their kind
         meta = self.net.meta
@@ -65,10 +70,20 @@ class Segmenter:
     def found(self, prob: np.ndarray) -> np.ndarray:
         """Its damage map (H, W) -> the damaged pixels (bool): above `threshold`, and with a
         `low_threshold` every pixel above that one connected to such a pixel (hysteresis, as Canny's
-        edges): a crack the network is sure of in places is taken whole, a faint look-alike alone is not."""
+        edges): a crack the network is sure of in places is taken whole, a faint look-alike alone is not.
+        A region smaller than `small_area_at_reference` px counts only where the map reaches `small_peak`."""
         if self.low_threshold is None or self.low_threshold >= self.threshold:
-            return prob > self.threshold
-        return apply_hysteresis_threshold(prob, self.low_threshold, self.threshold)
+            found = prob > self.threshold
+        else:
+            found = apply_hysteresis_threshold(prob, self.low_threshold, self.threshold)
+        if self.small_peak is None or self.small_peak <= self.threshold or not found.any():
+            return found
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(found.astype(np.uint8), connectivity=8)
+        peak = np.zeros(n, prob.dtype)
+        np.maximum.at(peak, labels[found], prob[found])
+        weak = (stats[:, cv2.CC_STAT_AREA] < min_region_area(prob.shape, self.small_area_at_reference)) & (peak < self.small_peak)
+        weak[0] = False  # the background
+        return found & ~weak[labels]
 
     def regions(self, gray: np.ndarray, tile: int | None = 1024) -> np.ndarray:
         """What it finds on a uint8 gray photo on its own (bool): its damage outside flat fills, in regions

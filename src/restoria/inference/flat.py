@@ -19,7 +19,13 @@ REFERENCE_SIZE = 512
 MIN_AREA_AT_REFERENCE = 300  # the competition's polygons exceed 625 px; their flat interior is a bit less
 # the learned detector finds real damage too: a speck of dust or a short hair is a few pixels
 MIN_LEARNED_AREA_AT_REFERENCE = 300  # a segmenter that knows the competition's polygons only
-REAL_DAMAGE_MIN_AREA_AT_REFERENCE = 15  # one trained on real damage (chosen with benchmarks/damage.py --min-areas and benchmarks/clean_photos.py --min-area)
+# one trained on real damage: most dust specks cover 1-13 px at 512 (restoria.data.ageing.dust); chosen
+# with benchmarks/damage.py --min-areas 15 8 4 2 and benchmarks/clean_photos.py --min-area (the model card)
+REAL_DAMAGE_MIN_AREA_AT_REFERENCE = 4
+# and a region smaller than this (px at 512) counts only where its map reaches REAL_DAMAGE_SMALL_PEAK: a
+# speck has little around it to tell dust from a lattice's crossing, so it needs surer evidence
+REAL_DAMAGE_SMALL_AREA_AT_REFERENCE = 15
+REAL_DAMAGE_SMALL_PEAK = 0.9
 REAL_DAMAGE_THRESHOLD = 0.5  # and the damage probability its map must reach (benchmarks/damage.py --thresholds)
 REAL_DAMAGE_GROW_AT_REFERENCE = 2  # px its found regions are grown by before the fill (benchmarks/damage.py --grows)
 REAL_DAMAGE_LOW_THRESHOLD: float | None = None  # hysteresis: weaker pixels joined to a sure one (benchmarks/damage.py --low-thresholds)
