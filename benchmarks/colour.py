@@ -107,7 +107,8 @@ Photos = list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # (damaged gray, true 
 
 
 def colour_kept(restorer: Restorer, photos: Photos, name: str) -> list[str]:
-    """Colour photos with the damage painted in: PSNR outside and inside the damage, share judged colour."""
+    """Colour photos with the damage painted in: PSNR outside the damage, the share of pixels changed more
+    than AWAY px from it (and in how many photos), PSNR inside it, share judged colour."""
     outside, inside, judged, away = [], [], [], []
     for gray, gt, mask in track(photos, description=f"{name}: colour"):
         painted = np.where(mask[..., None], gray[..., None], gt)
